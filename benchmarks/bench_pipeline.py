@@ -1,0 +1,365 @@
+"""The push pipeline end to end, against a ceiling measured in the same run.
+
+Real parts: PostgreSQL, its own redis-server as broker, the sandbox in its own process and
+one Celery worker with a threads pool (``-P threads -c 32``). Figures:
+
+* throughput, record → accepted by the sandbox, against the ceiling: a bare
+  ``requests.Session`` thread pool of the same concurrency posting the same bodies to the
+  same sandbox; at sandbox latency 0 ms and 50 ms (goals: ≥ 0.5 and ≥ 0.8 of the ceiling);
+* p50/p99 latency from the shop's commit to the sandbox receiving the event, at a moderate
+  rate;
+* the cost ``record_trace_event`` adds to the shop's transaction against a bare
+  ``Order.save()``, and its query count.
+
+    python benchmarks/bench_pipeline.py [--events 3000] [--plot docs/_static/bench_pipeline.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.pipeline.processes import (  # noqa: E402
+    Process,
+    celery_argv,
+    free_port,
+    redis_server,
+    running,
+    wait_for_log,
+    wait_for_port,
+)
+
+CONCURRENCY = 32
+DATABASE = "wxl_bench_pipeline"
+SHOP_THREADS = 8
+_counter = itertools.count()
+
+
+def _create_database(env: dict[str, str]) -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+
+
+def _drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+def _record(count: int, waybills_per_event: float, rate: float | None = None) -> dict[int, float]:
+    """Record ``count`` events from SHOP_THREADS threads; returns event id → commit time."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from django_wxlogistics.models import Waybill
+    from django_wxlogistics.services import record_trace_event
+
+    run = next(_counter)
+    waybills = Waybill.objects.bulk_create(
+        Waybill(waybill_id=f"B{run}W{i:06d}", token=f"t{i}", order_id=f"O{i}")
+        for i in range(max(1, int(count * waybills_per_event)))
+    )
+    start = timezone.now() - timedelta(hours=1)
+    committed: dict[int, float] = {}
+    lock = threading.Lock()
+    interval = SHOP_THREADS / rate if rate else 0.0
+
+    def shop(index: int) -> None:
+        own = waybills[index::SHOP_THREADS]
+        steps = dict.fromkeys((w.pk for w in own), 0)
+        next_at = time.monotonic()
+        try:
+            for n in range(index, count, SHOP_THREADS):
+                waybill = own[n // SHOP_THREADS % len(own)]
+                steps[waybill.pk] += 1
+                if interval:
+                    next_at += interval
+                    time.sleep(max(0.0, next_at - time.monotonic()))
+                with transaction.atomic():
+                    event = record_trace_event(
+                        waybill,
+                        200001,
+                        f"step {steps[waybill.pk]}",
+                        start + timedelta(seconds=steps[waybill.pk]),
+                    )
+                done = time.time()
+                with lock:
+                    committed[event.pk] = done
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=shop, args=(i,)) for i in range(SHOP_THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return committed
+
+
+def _wait_sent(ids: set[int], timeout: float = 300) -> None:
+    from django_wxlogistics.enums import EventState
+    from django_wxlogistics.models import TraceEvent
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not TraceEvent.objects.filter(pk__in=ids).exclude(state=EventState.SENT).exists():
+            return
+        time.sleep(0.05)
+    raise TimeoutError("the pipeline did not deliver every event in time")
+
+
+def _accepted_times(control: Any) -> list[float]:
+    calls = control.calls(api="logistics.updatePath")
+    return [c["time"] for c in calls if c["status"] == 200 and (c["reply"] or {}).get("errcode", 0) == 0]
+
+
+def _record_batch(count: int) -> tuple[set[int], float]:
+    """Record ``count`` events, two per waybill, in one transaction (a bulk status change).
+
+    Returns their ids and the moment the commit began: the pipeline's clock starts there.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from django_wxlogistics.models import Waybill
+    from django_wxlogistics.services import record_trace_event
+
+    run = next(_counter)
+    start = timezone.now() - timedelta(hours=1)
+    ids: set[int] = set()
+    with transaction.atomic():
+        waybills = Waybill.objects.bulk_create(
+            Waybill(waybill_id=f"B{run}W{i:06d}", token=f"t{i}", order_id=f"O{i}")
+            for i in range((count + 1) // 2)
+        )
+        for n in range(count):
+            event = record_trace_event(
+                waybills[n // 2], 200001, f"step {n % 2 + 1}", start + timedelta(seconds=n % 2)
+            )
+            ids.add(event.pk)
+        committing = time.time()
+    return ids, committing
+
+
+def pipeline_throughput(control: Any, events: int, latency: float = 0) -> float:
+    control.reset()
+    control.set_faults(latency_ms=latency)
+    ids, started = _record_batch(events)
+    _wait_sent(ids)
+    times = _accepted_times(control)
+    assert len(times) >= events, (len(times), events)
+    return events / (max(times) - started)
+
+
+def ceiling_throughput(url: str, control: Any, events: int, latency: float = 0) -> float:
+    import requests
+
+    control.reset()
+    control.set_faults(latency_ms=latency)
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=CONCURRENCY)
+    session.mount("http://", adapter)
+    token = session.post(
+        f"{url}/cgi-bin/stable_token",
+        json={"grant_type": "client_credential", "appid": "wxbench", "secret": "bench"},
+        timeout=10,
+    ).json()["access_token"]
+    endpoint = f"{url}/cgi-bin/express/delivery/path/update?access_token={token}"
+    now = int(time.time()) - 3600
+    bodies = [
+        {
+            "token": f"t{i // 2}",
+            "waybill_id": f"C{i // 2:06d}",
+            "action_time": now + i % 2,
+            "action_type": 200001,
+            "action_msg": f"step {i % 2 + 1}",
+        }
+        for i in range(events)
+    ]
+
+    def post(body: dict[str, Any]) -> None:
+        reply = session.post(endpoint, json=body, timeout=10)
+        assert reply.status_code == 200 and reply.json().get("errcode", 0) == 0, reply.text
+
+    started = time.time()
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        list(pool.map(post, bodies))
+    return events / (time.time() - started)
+
+
+def commit_to_received(control: Any, events: int, rate: float) -> tuple[float, float]:
+    from django_wxlogistics.models import TraceEvent
+
+    control.reset()
+    committed = _record(events, waybills_per_event=1.0, rate=rate)
+    _wait_sent(set(committed))
+    keys = dict(TraceEvent.objects.filter(pk__in=committed).values_list("waybill__waybill_id", "pk"))
+    received: dict[int, float] = {}
+    for call in control.calls(api="logistics.updatePath"):
+        pk = keys.get(call["body"]["waybill_id"])
+        if pk is not None and call["status"] == 200:
+            received.setdefault(pk, call["time"])
+    latencies = sorted(max(0.0, received[pk] - committed[pk]) * 1000 for pk in committed)
+    return statistics.median(latencies), latencies[int(0.99 * (len(latencies) - 1))]
+
+
+def shop_cost(rounds: int) -> dict[str, float]:
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from django_wxlogistics.models import Waybill
+    from django_wxlogistics.services import record_trace_event
+    from example_project.shop.models import Order
+
+    waybill = Waybill.objects.create(waybill_id=f"COST{next(_counter)}", token="t", order_id="O")
+
+    def bare(i: int) -> None:
+        with transaction.atomic():
+            Order(number=f"N{next(_counter)}", status="paid", customer_name="张三").save()
+
+    def recorded(i: int) -> None:
+        with transaction.atomic():
+            record_trace_event(waybill, 200001, "运输中")
+
+    def timed(fn: Any) -> float:
+        samples = []
+        for _ in range(3):
+            started = time.perf_counter()
+            for i in range(rounds):
+                fn(i)
+            samples.append((time.perf_counter() - started) / rounds)
+        return min(samples) * 1e6
+
+    bare(0), recorded(0)  # warm up connections and the broker pool
+    with CaptureQueriesContext(connection) as queries:
+        record_trace_event(waybill, 200001, "运输中")
+    return {"order_save_us": timed(bare), "record_us": timed(recorded), "queries": len(queries)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--plot", type=Path, default=None, help="write a bar chart of the ratios here")
+    args = parser.parse_args()
+
+    redis_port, sandbox_port = free_port(), free_port()
+    url = f"http://127.0.0.1:{sandbox_port}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.pipeline.worker_settings",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+        "WXL_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "WXL_API_BASE_URL": url,
+        "PYTHONPATH": str(ROOT),
+        "CI": "",
+    }
+    os.environ.update(env)
+    _create_database(env)
+    log_dir = Path(tempfile.mkdtemp(prefix="wxl-bench-"))
+    started: list[Process] = []
+    results: dict[str, Any] = {}
+    try:
+        with running(started):
+            started.append(redis_server(redis_port, log_dir).start())
+            sandbox_argv = [
+                sys.executable, "-m", "django_wxlogistics.sandbox", "--port", str(sandbox_port),
+                "--auto-register", "--quiet",
+            ]  # fmt: skip
+            started.append(Process("sandbox", sandbox_argv, env, log_dir).start())
+            wait_for_port(redis_port)
+            wait_for_port(sandbox_port)
+            import django
+
+            django.setup()
+            # The shop's cost first, while no worker competes for the CPU.
+            cost = shop_cost(300)
+            results["shop_cost"] = cost
+            print(
+                f"shop transaction: record_trace_event {cost['record_us']:.0f} µs vs Order.save() "
+                f"{cost['order_save_us']:.0f} µs, ratio {cost['record_us'] / cost['order_save_us']:.2f}; "
+                f"{cost['queries']} queries",
+                flush=True,
+            )
+            worker_argv = celery_argv(
+                "worker", "-P", "threads", "-c", str(CONCURRENCY), "-l", "INFO",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+            )  # fmt: skip
+            worker = Process("worker", worker_argv, env, log_dir).start()
+            started.append(worker)
+            wait_for_log(worker, "ready.")
+            from django_wxlogistics.sandbox import SandboxControl
+
+            control = SandboxControl(url)
+            pipeline_throughput(control, 200)  # warm up: tokens, connections, imports
+            for latency in (0, 50):
+                ceiling = ceiling_throughput(url, control, args.events, latency)
+                pipeline = pipeline_throughput(control, args.events, latency)
+                ratio = pipeline / ceiling
+                goal = 0.5 if latency == 0 else 0.8
+                results[f"latency_{latency}ms"] = {"pipeline": pipeline, "ceiling": ceiling, "ratio": ratio}
+                print(
+                    f"throughput at {latency:>2} ms: pipeline {pipeline:7.1f} events/s, ceiling "
+                    f"{ceiling:7.1f} requests/s, ratio {ratio:.2f} (goal ≥ {goal})",
+                    flush=True,
+                )
+            p50, p99 = commit_to_received(control, 600, rate=20)
+            results["commit_to_received_ms"] = {"p50": p50, "p99": p99, "rate": 20}
+            print(f"commit → received at 20 events/s: p50 {p50:.1f} ms, p99 {p99:.1f} ms", flush=True)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        _drop_database()
+    print(json.dumps(results, indent=1))
+    if args.plot:
+        _plot(results, args.plot)
+    return 0
+
+
+def _plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = ["0 ms", "50 ms"]
+    pipeline = [results[f"latency_{x}ms"]["pipeline"] for x in (0, 50)]
+    ceiling = [results[f"latency_{x}ms"]["ceiling"] for x in (0, 50)]
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=120)
+    xs = range(len(labels))
+    ax.bar([x - 0.2 for x in xs], ceiling, 0.4, label=f"ceiling: bare requests, {CONCURRENCY} threads")
+    ax.bar([x + 0.2 for x in xs], pipeline, 0.4, label=f"pipeline: worker -P threads -c {CONCURRENCY}")
+    for x, p, c in zip(xs, pipeline, ceiling, strict=True):
+        ax.annotate(f"{p / c:.2f}×", (x + 0.2, p), ha="center", va="bottom", fontsize=9)
+    ax.set_xticks(list(xs), [f"sandbox latency {label}" for label in labels])
+    ax.set_ylabel("events per second")
+    ax.set_title("Record → accepted by the sandbox")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    print(f"plot written to {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

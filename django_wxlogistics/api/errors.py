@@ -1,0 +1,71 @@
+"""Error bodies of the API: ``{"detail": ..., "errcode": ...}``, and how they are documented."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+from rest_framework.response import Response
+
+from .. import exceptions
+from ..models import Waybill
+from .openapi import OpenApiResponse
+from .serializers import ErrorSerializer
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+VALIDATION = OpenApiResponse(
+    response={
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]
+        },
+    },
+    description=_("Validation failed: each field names what to fix (or `detail`: the body is not JSON)."),
+)
+DENIED = OpenApiResponse(ErrorSerializer, description=_("Not logged in, or lacking the model permission."))
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("No such waybill (or event, or page)."))
+
+
+def documented(*codes: int) -> dict[int, Any]:
+    """The common error answers of an operation, for ``extend_schema(responses=...)``."""
+    known = {400: VALIDATION, 401: DENIED, 403: DENIED, 404: NOT_FOUND}
+    return {code: known[code] for code in codes}
+
+
+def problem(code: int, detail: StrOrPromise, errcode: int | None = None) -> Response:
+    return Response({"detail": detail, "errcode": errcode}, status=code)
+
+
+def contact_error(exc: Exception, waybill: Waybill) -> Response:
+    """WeChat's answer as a 4xx/5xx a client can act on; ``str(exc)`` never holds a secret."""
+    errcode = getattr(exc, "errcode", None)
+    if isinstance(exc, exceptions.WaybillNotFound):
+        return problem(
+            status.HTTP_404_NOT_FOUND,
+            _("WeChat does not know waybill %(waybill_id)s (errcode %(errcode)s). Check the waybill ID.")
+            % {"waybill_id": waybill.waybill_id, "errcode": errcode},
+            errcode,
+        )
+    if isinstance(exc, exceptions.InvalidWaybillToken):
+        return problem(
+            status.HTTP_409_CONFLICT,
+            _(
+                "WeChat refused this waybill's token (errcode %(errcode)s). Set the Token of WeChat's "
+                'order placement event: PATCH this waybill with {"token": "…"}.'
+            )
+            % {"errcode": errcode},
+            errcode,
+        )
+    if isinstance(exc, exceptions.ConfigurationError):
+        return problem(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            _("Contacts are unavailable until the settings are fixed: %(error)s") % {"error": exc},
+        )
+    return problem(
+        status.HTTP_502_BAD_GATEWAY,
+        _("WeChat could not show the contacts: %(error)s") % {"error": exc},
+        errcode,
+    )

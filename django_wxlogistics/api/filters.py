@@ -1,0 +1,103 @@
+"""Filters of the list endpoints (django-filter), and the default pagination."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.apps import apps
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.settings import api_settings
+
+from ..enums import ActionType, EventState
+from ..models import TraceEvent, Waybill
+
+#: The page size when the host project's REST_FRAMEWORK sets no PAGE_SIZE.
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+class Pagination(PageNumberPagination):
+    """``?page=`` and ``?page_size=`` (at most 500); the host's ``PAGE_SIZE`` or 50 a page."""
+
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request: Any) -> int | None:
+        self.page_size = api_settings.PAGE_SIZE or DEFAULT_PAGE_SIZE
+        _require_whole_number(request, self.page_size_query_param)
+        return super().get_page_size(request)
+
+    def get_page_number(self, request: Any, paginator: Any) -> Any:
+        if request.query_params.get(self.page_query_param) not in self.last_page_strings:
+            _require_whole_number(request, self.page_query_param)
+        return super().get_page_number(request, paginator)
+
+
+def _require_whole_number(request: Any, name: str) -> None:
+    # DRF quietly falls back to a default; a typo deserves to be told.
+    value = request.query_params.get(name)
+    if value is not None and not (value.isascii() and value.isdigit() and int(value) > 0):
+        raise ValidationError({name: [_("Give a whole number above 0.")]})
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend; its form shows in the browsable API only where its templates are
+    installed (``"django_filters"`` in INSTALLED_APPS), instead of failing the page."""
+
+    def to_html(self, request: Any, queryset: Any, view: Any) -> str | None:
+        if not apps.is_installed("django_filters"):
+            return None
+        return super().to_html(request, queryset, view)
+
+
+class StrictFilterForm(forms.Form):
+    """An empty choice (``?state=``) is an error to report, not a filter to skip in silence."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name, field in self.fields.items():
+            if isinstance(field, forms.ChoiceField) and self.data.get(name, None) == "":
+                self.add_error(name, _("Give one of the listed values, or leave the parameter out."))
+        return cleaned
+
+
+class WaybillFilter(django_filters.FilterSet):
+    order_id = django_filters.CharFilter(help_text=_("Waybills of this order."))
+    latest_action_type = django_filters.TypedChoiceFilter(
+        choices=ActionType.choices,
+        coerce=int,
+        help_text=_("Waybills whose latest event that reached WeChat has this action type."),
+    )
+    # A choice, not a BooleanFilter: that one ignores values it cannot read instead of saying so.
+    has_failed = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_has_failed",
+        help_text=_("true: waybills with at least one failed trace event; false: with none."),
+    )
+
+    class Meta:
+        model = Waybill
+        fields = ["order_id", "latest_action_type", "has_failed"]
+        form = StrictFilterForm
+
+    def filter_has_failed(self, queryset: QuerySet[Waybill], name: str, value: str) -> QuerySet[Waybill]:
+        failed = TraceEvent.objects.filter(waybill=OuterRef("pk"), state=EventState.FAILED)
+        return queryset.filter(Exists(failed)) if value == "true" else queryset.exclude(Exists(failed))
+
+
+class TraceEventFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=EventState.choices, help_text=_("Events in this state."))
+    action_type = django_filters.TypedChoiceFilter(
+        choices=ActionType.choices, coerce=int, help_text=_("Events of this action type.")
+    )
+
+    class Meta:
+        model = TraceEvent
+        fields = ["state", "action_type"]
+        form = StrictFilterForm

@@ -1,0 +1,239 @@
+"""Serializers: thin over the models; trace events are validated by the services layer.
+
+A waybill's ``token`` is write-only: it is never in a response, an error body or the
+browsable API's re-rendered form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from ..enums import ACTION_MSG_MAX_LENGTH, ActionType, EventState
+from ..models import TraceEvent, Waybill
+from ..services import clean_trace_event, record_trace_event
+from .openapi import extend_schema_field
+
+#: Waybill IDs travel in URL paths (``waybills/{waybill_id}/``), so they are URL-safe.
+WAYBILL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z"
+
+
+def _utf8_text(value: str) -> None:
+    """Refuses text PostgreSQL cannot store (lone surrogates), with a message, not a 500."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise serializers.ValidationError(_("This field is not valid UTF-8 text.")) from exc
+
+
+def _from_a_form(field: serializers.Field) -> bool:
+    """Form and multipart bodies carry only text; JSON carries types, which must match."""
+    return isinstance(getattr(field.root, "initial_data", None), QueryDict)
+
+
+class TextField(serializers.CharField):
+    """A CharField that refuses numbers and booleans instead of turning them into text, and
+    keeps the text as given (limits apply to what the client sent, as the schema says)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**{"trim_whitespace": False, **kwargs})
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class DeliverySerializer(serializers.Serializer):
+    """How many of a waybill's trace events stand in each state."""
+
+    pending = serializers.IntegerField(help_text=_("Waiting to be pushed (or being retried)."))
+    sending = serializers.IntegerField(help_text=_("Being pushed by a worker now."))
+    sent = serializers.IntegerField(help_text=_("Accepted by WeChat."))
+    failed = serializers.IntegerField(help_text=_("Given up on; see last_errcode and retry them."))
+
+
+class WaybillSerializer(serializers.ModelSerializer):
+    waybill_id = TextField(
+        min_length=1,
+        max_length=64,
+        validators=[
+            RegexValidator(
+                WAYBILL_ID_PATTERN,
+                _("Use only letters, digits, '_', '.' and '-', starting with a letter or digit."),
+            )
+        ],
+        help_text=_("The waybill's ID at WeChat: letters, digits, '_', '.' and '-'. Cannot be changed."),
+    )
+    order_id = TextField(
+        min_length=1,
+        max_length=64,
+        validators=[_utf8_text],
+        help_text=_("The shop's order this parcel belongs to."),
+    )
+    token = TextField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=256,
+        validators=[_utf8_text],
+        style={"input_type": "password"},
+        help_text=_(
+            "The Token of WeChat's order placement event, needed to read contacts. Write-only: "
+            "never returned; see has_token. An empty string removes it."
+        ),
+    )
+    has_token = serializers.BooleanField(read_only=True, help_text=_("Whether a token is set."))
+    latest_action_type_label = serializers.CharField(
+        source="get_latest_action_type_display", read_only=True, allow_null=True
+    )
+    delivery = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Waybill
+        fields = [
+            "waybill_id",
+            "order_id",
+            "token",
+            "has_token",
+            "latest_action_type",
+            "latest_action_type_label",
+            "delivery",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["latest_action_type", "created_at", "updated_at"]
+
+    def validate_waybill_id(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.waybill_id:
+            raise serializers.ValidationError(
+                _("A waybill's ID cannot be changed; create a new waybill instead.")
+            )
+        if self.instance is None and Waybill.objects.filter(waybill_id=value).exists():
+            raise serializers.ValidationError(_("A waybill with this ID exists already."))
+        return value
+
+    @extend_schema_field(DeliverySerializer)
+    def get_delivery(self, waybill: Waybill) -> dict[str, int]:
+        # Annotated by the view's queryset in the same query; a new waybill has no events.
+        return {state: getattr(waybill, f"{state}_count", 0) for state in EventState.values}
+
+    def get_initial(self) -> Any:
+        # The browsable API re-renders a rejected form from this: never echo the token.
+        initial = super().get_initial()
+        if isinstance(initial, Mapping) and "token" in initial:
+            initial = {**initial, "token": ""}
+        return initial
+
+    def create(self, validated_data: dict[str, Any]) -> Waybill:
+        try:
+            with transaction.atomic():
+                return super().create(validated_data)
+        except IntegrityError as exc:
+            # Two requests created the same waybill_id at once; the loser gets a 400.
+            raise serializers.ValidationError(
+                {"waybill_id": [_("A waybill with this ID exists already.")]}
+            ) from exc
+
+
+@extend_schema_field({"type": "integer", "enum": ActionType.values})
+class ActionTypeField(serializers.IntegerField):
+    """One of the nine action types; the range is checked by ``clean_trace_event``."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, (bool, float)) or (isinstance(data, str) and not _from_a_form(self)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": ACTION_MSG_MAX_LENGTH})
+class ActionMessageField(TextField):
+    """Emptiness and length are checked by ``clean_trace_event``, as for Python callers."""
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if data == "":  # clean_trace_event says why, in the same words as for Python callers
+            return data
+        return super().run_validation(data)
+
+
+class TraceEventSerializer(serializers.ModelSerializer):
+    action_type = ActionTypeField(
+        help_text=_("WeChat's action type: 100001 picked up … 400002 delayed (see the enum).")
+    )
+    action_type_label = serializers.CharField(source="get_action_type_display", read_only=True)
+    action_msg = ActionMessageField(help_text=_("The text the customer sees on WeChat."))
+    action_time = serializers.DateTimeField(
+        required=False,
+        help_text=_("When it happened (ISO 8601 with a time zone); now if left out. At most an hour ahead."),
+    )
+
+    class Meta:
+        model = TraceEvent
+        fields = [
+            "id",
+            "action_type",
+            "action_type_label",
+            "action_msg",
+            "action_time",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "last_errcode",
+            "last_errmsg",
+            "sent_at",
+            "created_at",
+        ]
+        read_only_fields = [
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "last_errcode",
+            "last_errmsg",
+            "sent_at",
+            "created_at",
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            action_type, action_msg, action_time = clean_trace_event(
+                attrs.get("action_type"), attrs.get("action_msg"), attrs.get("action_time")
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+        return {"action_type": action_type, "action_msg": action_msg, "action_time": action_time}
+
+    def create(self, validated_data: dict[str, Any]) -> TraceEvent:
+        return record_trace_event(self.context["waybill"], **validated_data)
+
+
+class PartySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    tel = serializers.CharField(help_text=_("Landline number; masked as 020-****8888."))
+    mobile = serializers.CharField(help_text=_("Mobile number; masked as 186****6666."))
+    address = serializers.CharField(help_text=_("Province, city, district and street."))
+
+
+class ContactSerializer(serializers.Serializer):
+    waybill_id = serializers.CharField()
+    sender = PartySerializer()
+    receiver = PartySerializer()
+    masked = serializers.BooleanField(
+        help_text=_("true unless the user holds django_wxlogistics.view_contact.")
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text=_("What went wrong and what to do about it."))
+    errcode = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text=_("WeChat's errcode, when WeChat answered with one; else null."),
+    )

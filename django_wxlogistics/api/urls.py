@@ -1,0 +1,29 @@
+"""The REST API's URLs, included by :mod:`django_wxlogistics.urls` under ``api/``.
+
+``waybills/{waybill_id}/`` addresses a waybill by its ID at WeChat; its events are nested.
+"""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, path
+
+from .views import TraceEventViewSet, WaybillViewSet, schema_view
+
+waybill_list = WaybillViewSet.as_view({"get": "list", "post": "create"})
+waybill_detail = WaybillViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update"})
+waybill_contact = WaybillViewSet.as_view({"get": "contact"})
+event_list = TraceEventViewSet.as_view({"get": "list", "post": "create"})
+event_detail = TraceEventViewSet.as_view({"get": "retrieve"})
+event_retry = TraceEventViewSet.as_view({"post": "retry"})
+
+urlpatterns: list[URLPattern] = [
+    path("waybills/", waybill_list, name="waybill-list"),
+    path("waybills/<str:waybill_id>/", waybill_detail, name="waybill-detail"),
+    path("waybills/<str:waybill_id>/contact/", waybill_contact, name="waybill-contact"),
+    path("waybills/<str:waybill_id>/events/", event_list, name="waybill-event-list"),
+    path("waybills/<str:waybill_id>/events/<str:event_id>/", event_detail, name="waybill-event-detail"),
+    path("waybills/<str:waybill_id>/events/<str:event_id>/retry/", event_retry, name="waybill-event-retry"),
+]
+
+if schema_view is not None:
+    urlpatterns.append(path("schema/", schema_view, name="api-schema"))

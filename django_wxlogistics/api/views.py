@@ -1,0 +1,276 @@
+"""The API's views: thin; validation lives in the serializers, state changes in services.
+
+Waybills are addressed by ``waybill_id``; their trace events are nested under them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import exceptions
+from ..enums import AccessChannel, EventState
+from ..models import TraceEvent, Waybill
+from ..services import can_view_contact, fetch_contact, record_contact_access, retry_failed_events
+from .errors import contact_error, documented, problem
+from .filters import FilterBackend, Pagination, TraceEventFilter, WaybillFilter
+from .openapi import (
+    HAS_SPECTACULAR,
+    OpenApiParameter,
+    OpenApiResponse,
+    SpectacularAPIView,
+    extend_schema,
+    extend_schema_view,
+    view_schema,
+)
+from .permissions import api_permission_classes
+from .serializers import ContactSerializer, ErrorSerializer, TraceEventSerializer, WaybillSerializer
+
+
+def _events_in(state: str) -> Coalesce:
+    events = TraceEvent.objects.filter(waybill=OuterRef("pk"), state=state).order_by().values("waybill")
+    return Coalesce(Subquery(events.annotate(n=Count("pk")).values("n")), Value(0))
+
+
+#: A waybill's events by state, in the page's query. Subqueries, not a join with Count():
+#: the paginator's COUNT leaves them out, where a join would count through every event.
+EVENT_COUNTS = {f"{state}_count": _events_in(state) for state in EventState.values}
+
+_WAYBILL_ID = OpenApiParameter(
+    "waybill_id",
+    str,
+    OpenApiParameter.PATH,
+    description=_("The waybill's ID at WeChat, e.g. SF1234567890 (not the database id)."),
+)
+_EVENT_ID = OpenApiParameter("event_id", int, OpenApiParameter.PATH, description=_("The trace event's id."))
+
+
+def _ordering(*fields: str) -> Any:
+    return OpenApiParameter(
+        "ordering",
+        str,
+        OpenApiParameter.QUERY,
+        description=format_lazy(
+            _("Sort by {fields}; a leading '-' sorts descending, commas separate several."),
+            fields=", ".join(fields),
+        ),
+    )
+
+
+class APIViewSet(viewsets.GenericViewSet):
+    """What every view of this API shares, whatever the host's REST_FRAMEWORK defaults."""
+
+    schema = view_schema()
+    pagination_class = Pagination
+    filter_backends = [FilterBackend, OrderingFilter]
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [permission() for permission in api_permission_classes()]
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # Filters and ordering belong to lists; a detail URL names its object already.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List waybills"),
+        parameters=[_ordering("created_at", "updated_at", "waybill_id", "order_id")],
+        responses={200: WaybillSerializer, **documented(400, 401, 403, 404)},
+    ),
+    create=extend_schema(
+        summary=_("Create a waybill"), responses={201: WaybillSerializer, **documented(400, 401, 403)}
+    ),
+    retrieve=extend_schema(
+        summary=_("Show a waybill"),
+        parameters=[_WAYBILL_ID],
+        responses={200: WaybillSerializer, **documented(401, 403, 404)},
+    ),
+    update=extend_schema(
+        summary=_("Replace a waybill"),
+        parameters=[_WAYBILL_ID],
+        responses={200: WaybillSerializer, **documented(400, 401, 403, 404)},
+    ),
+    partial_update=extend_schema(
+        summary=_("Update a waybill (e.g. set its token)"),
+        parameters=[_WAYBILL_ID],
+        responses={200: WaybillSerializer, **documented(400, 401, 403, 404)},
+    ),
+)
+class WaybillViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    APIViewSet,
+):
+    """Waybills, addressed by `waybill_id`, with how many of their events stand in each state."""
+
+    schema_tag = "waybills"
+    serializer_class = WaybillSerializer
+    lookup_field = "waybill_id"
+    lookup_value_regex = "[^/]+"
+    filterset_class = WaybillFilter
+    ordering_fields = ["created_at", "updated_at", "waybill_id", "order_id"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[Waybill]:
+        if self.action == "contact":
+            return Waybill.objects.all()
+        return Waybill.objects.annotate(**EVENT_COUNTS)
+
+    @extend_schema(
+        summary=_("Show a waybill's sender and receiver, live from WeChat"),
+        parameters=[_WAYBILL_ID],
+        description=_(
+            "Phones, names and addresses are masked unless the user holds the "
+            "django_wxlogistics.view_contact permission; each unmasked read is recorded "
+            "(ContactAccess, channel 'api') and sends contact_viewed."
+        ),
+        filters=False,
+        responses={
+            200: ContactSerializer,
+            **documented(401, 403),
+            404: OpenApiResponse(
+                ErrorSerializer, description=_("No such waybill here, or WeChat answered 40199.")
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer, description=_("The waybill has no token, or WeChat refused it (9300507).")
+            ),
+            502: OpenApiResponse(ErrorSerializer, description=_("WeChat failed or could not be reached.")),
+            503: OpenApiResponse(ErrorSerializer, description=_("The WXLOGISTICS settings are incomplete.")),
+        },
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def contact(self, request: Request, waybill_id: str) -> Response:
+        waybill = self.get_object()
+        if not waybill.has_token:
+            return problem(
+                status.HTTP_409_CONFLICT,
+                _(
+                    "This waybill has no token, and WeChat needs it to show contacts. Set the Token "
+                    'of WeChat\'s order placement event: PATCH this waybill with {"token": "…"}.'
+                ),
+            )
+        try:
+            contact = fetch_contact(waybill)
+        except (exceptions.WeChatError, exceptions.ConfigurationError) as exc:
+            return contact_error(exc, waybill)
+        reveal = can_view_contact(request.user)
+        if reveal:
+            record_contact_access(waybill, request.user, AccessChannel.API)
+        else:
+            contact = contact.masked()
+        response = Response({**contact.as_dict(), "masked": not reveal})
+        response["Cache-Control"] = "no-store, private"  # personal data: never cached on the way
+        return response
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List a waybill's trace events"),
+        parameters=[_ordering("action_time", "created_at", "id")],
+        responses={200: TraceEventSerializer, **documented(400, 401, 403, 404)},
+    ),
+    create=extend_schema(
+        summary=_("Add a trace event; it is pushed to WeChat after the response"),
+        responses={201: TraceEventSerializer, **documented(400, 401, 403, 404)},
+    ),
+    retrieve=extend_schema(
+        summary=_("Show a trace event"),
+        parameters=[_EVENT_ID],
+        responses={200: TraceEventSerializer, **documented(401, 403, 404)},
+    ),
+)
+@extend_schema(parameters=[_WAYBILL_ID])
+class TraceEventViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    APIViewSet,
+):
+    """The trace of one waybill, oldest first: what was sent, what waits, what failed and why."""
+
+    schema_tag = "trace events"
+    serializer_class = TraceEventSerializer
+    lookup_url_kwarg = "event_id"
+    filterset_class = TraceEventFilter
+    ordering_fields = ["action_time", "created_at", "id"]
+    ordering = ["action_time", "id"]
+    # Retrying changes an event; POST alone would only ask for add_traceevent.
+    action_permissions = {"retry": ["%(app_label)s.change_%(model_name)s"]}
+
+    @cached_property
+    def waybill(self) -> Waybill:
+        return get_object_or_404(Waybill, waybill_id=self.kwargs["waybill_id"])
+
+    def get_queryset(self) -> QuerySet[TraceEvent]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no URL kwargs
+            return TraceEvent.objects.none()
+        # No query here: the permission check calls this before the waybill is known to exist.
+        return TraceEvent.objects.filter(waybill__waybill_id=self.kwargs["waybill_id"])
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = {**super().get_serializer_context()}
+        if self.action == "create":
+            context["waybill"] = self.waybill
+        return context
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.waybill  # noqa: B018  (a 404 for an unknown waybill, not an empty page)
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary=_("Retry a failed trace event"),
+        parameters=[_EVENT_ID],
+        description=_(
+            "Gives a failed event a fresh set of attempts and nudges a worker. Needs "
+            "change_traceevent. An event that is not failed answers 409."
+        ),
+        request=None,
+        filters=False,
+        responses={
+            200: TraceEventSerializer,
+            **documented(401, 403, 404),
+            409: OpenApiResponse(ErrorSerializer, description=_("The event is not failed.")),
+        },
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def retry(self, request: Request, waybill_id: str, event_id: str) -> Response:
+        event = self.get_object()
+        if event.state != EventState.FAILED or not retry_failed_events(
+            TraceEvent.objects.filter(pk=event.pk)
+        ):
+            return problem(
+                status.HTTP_409_CONFLICT,
+                _("Only failed events can be retried; this one is %(state)s.")
+                % {"state": event.get_state_display()},
+            )
+        event.refresh_from_db()
+        return Response(self.get_serializer(event).data)
+
+
+#: ``api/schema/``: this API's OpenAPI 3 schema; None without drf-spectacular installed.
+schema_view: Any = (
+    SpectacularAPIView.as_view(
+        custom_settings={
+            "PREPROCESSING_HOOKS": ["django_wxlogistics.api.openapi.only_this_api"],
+            # Request bodies get their own components, without the read-only fields.
+            "COMPONENT_SPLIT_REQUEST": True,
+        }
+    )
+    if HAS_SPECTACULAR
+    else None
+)

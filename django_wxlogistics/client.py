@@ -1,0 +1,590 @@
+"""The WeChat logistics API client: every call to WeChat goes through here.
+
+Usage::
+
+    from django_wxlogistics.client import get_client
+
+    client = get_client()  # the process-wide client, built from WXLOGISTICS
+    client.update_path(waybill.token, waybill.waybill_id, timezone.now(), ActionType.PICKED_UP, "已揽收")
+    contact = client.get_contact(waybill.token, waybill.waybill_id)
+
+Errors are the classes of :mod:`django_wxlogistics.exceptions`. An access token WeChat
+refuses (40001, 40014, 42001, 41001) is invalidated, fetched again once and the call
+repeated once; every other error is raised to the caller, who knows whether to retry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import requests
+from django.core.checks import CheckMessage, Error, Warning
+from django.dispatch import receiver
+from django.test.signals import setting_changed
+from django.utils.translation import gettext as _
+from requests.adapters import HTTPAdapter
+
+from . import __version__
+from .conf import DEFAULTS, wx_settings
+from .contacts import Contact, Party
+from .enums import ACTION_MSG_MAX_LENGTH, ActionType
+from .exceptions import (
+    AccessTokenError,
+    ApiUnauthorized,
+    ConfigurationError,
+    InvalidCredentials,
+    InvalidRequestData,
+    NetworkError,
+    PermanentError,
+    RateLimited,
+    ServerError,
+    WeChatError,
+    error_for_errcode,
+)
+from .redaction import install_log_filters, redact
+from .tokens import MODES, AccessTokenProvider, build_provider, import_provider
+
+logger = logging.getLogger("django_wxlogistics")
+
+USER_AGENT = f"django-wxlogistics/{__version__}"
+
+#: API name → path, for the calls this client makes.
+PATHS = {
+    "logistics.updatePath": "/cgi-bin/express/delivery/path/update",
+    "logistics.getContact": "/cgi-bin/express/delivery/contact/get",
+    "logistics.previewTemplate": "/cgi-bin/express/delivery/template/preview",
+    "logistics.updateBusiness": "/cgi-bin/express/delivery/service/business/update",
+}
+
+# The most of a non-JSON answer kept in an error message.
+_BODY_EXCERPT = 200
+
+
+def _timeout(value: Any) -> float | tuple[float, float]:
+    if isinstance(value, (list, tuple)):
+        if len(value) == 2:
+            return (float(value[0]), float(value[1]))
+        value = value[0]
+    if value is None:
+        return _timeout(DEFAULTS["TIMEOUT"])
+    return float(value)
+
+
+class Transport:
+    """HTTP to WeChat: one ``requests.Session`` per process, JSON in and out, errors classified."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float | tuple[float, float] | None = None,
+        pool_maxsize: int | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = _timeout(timeout)
+        self.pool_maxsize = int(pool_maxsize or DEFAULTS["HTTP_POOL_MAXSIZE"])
+        self._session: requests.Session | None = None
+        self._session_pid = 0
+        self._session_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<Transport {self.base_url}>"
+
+    @property
+    def session(self) -> requests.Session:
+        """This process's session; a child of a fork gets its own (sockets must not be shared)."""
+        session = self._session
+        if session is not None and self._session_pid == os.getpid():
+            return session
+        with self._session_lock:
+            if self._session is None or self._session_pid != os.getpid():
+                self._session = self._new_session()
+                self._session_pid = os.getpid()
+            return self._session
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_maxsize)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.headers.update(
+            {
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "Content-Type": "application/json; charset=utf-8",
+            }
+        )
+        # WeChat sets no cookies worth keeping; refusing them keeps the session stateless.
+        session.cookies.set_policy(_NoCookies())
+        # Proxies and CA bundle from the environment, read once per process rather than on
+        # every call (requests' trust_env costs ~15% of a call); netrc is never used.
+        session.trust_env = False
+        session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            session.verify = bundle
+        return session
+
+    def close(self) -> None:
+        with self._session_lock:
+            if self._session is not None and self._session_pid == os.getpid():
+                self._session.close()
+            self._session = None
+
+    def request(
+        self,
+        api: str,
+        method: str,
+        path: str,
+        *,
+        access_token: str | None = None,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+        secrets: Iterable[str | None] = (),
+        errors: Mapping[int, type[WeChatError]] | None = None,
+    ) -> dict[str, Any]:
+        """Send one request and return WeChat's JSON answer; raise the matching error.
+
+        ``secrets`` are values (e.g. the waybill token) to keep out of any message.
+        ``errors`` maps errcodes to exception classes ahead of :func:`error_for_errcode`.
+        """
+        query = dict(params or {})
+        if access_token:
+            query["access_token"] = access_token
+        # ensure_ascii=False: WeChat shows \\uXXXX escapes literally in some places.
+        data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        hidden = (access_token, *secrets, (params or {}).get("secret"))
+        started = time.perf_counter()
+        failure: WeChatError | None = None
+        response: requests.Response | None = None
+        try:
+            response = self.session.request(
+                method, self.base_url + path, params=query, data=data, timeout=self.timeout
+            )
+        except requests.Timeout as exc:
+            failure = NetworkError(None, _describe_network_error(exc, hidden), api)
+        except requests.RequestException as exc:
+            failure = NetworkError(None, _describe_network_error(exc, hidden), api)
+        # Raised outside the except block: requests' exception (its text carries the URL
+        # with the access token) must not ride along as __context__.
+        if failure is None:
+            assert response is not None
+            payload, failure = self._read(api, response, hidden, errors)
+            if failure is None:
+                if logger.isEnabledFor(logging.DEBUG):
+                    duration = _ms(started)
+                    logger.debug(
+                        "%s ok in %.1f ms",
+                        api,
+                        duration,
+                        extra={"wx_api": api, "wx_errcode": 0, "wx_duration_ms": duration},
+                    )
+                return payload
+        self._log_failure(failure, started)
+        raise failure
+
+    def _read(
+        self,
+        api: str,
+        response: requests.Response,
+        hidden: tuple[str | None, ...],
+        errors: Mapping[int, type[WeChatError]] | None,
+    ) -> tuple[dict[str, Any], WeChatError | None]:
+        status = response.status_code
+        content = response.content
+        try:
+            payload = json.loads(content) if content else None
+        except ValueError:
+            payload = None
+        if status != 200 or not isinstance(payload, dict):
+            excerpt = redact(content[:_BODY_EXCERPT].decode("utf-8", "replace"), *hidden)
+            errcode, errmsg = _errcode_of(payload)
+            cls: type[WeChatError]
+            if status == 429:
+                cls = RateLimited
+            elif status >= 500 or status == 200:
+                cls = ServerError
+            else:
+                cls = PermanentError
+            message = redact(errmsg, *hidden) if errmsg else excerpt
+            if status == 200:
+                message = _("the answer is not a JSON object: %(excerpt)r") % {"excerpt": excerpt}
+            return {}, cls(errcode, message, api, status=status if status != 200 else None)
+        errcode, errmsg = _errcode_of(payload)
+        if errcode in (None, 0):  # a reply with no errcode is a success (getContact's has none)
+            return payload, None
+        assert errcode is not None
+        cls = (errors or {}).get(errcode) or error_for_errcode(errcode)
+        safe = json.loads(redact(json.dumps(payload, ensure_ascii=False), *hidden))
+        return payload, cls(errcode, redact(errmsg, *hidden), api, response=safe)
+
+    def _log_failure(self, error: WeChatError, started: float) -> None:
+        # Only what the shop must fix by hand is an error; WeChat's answers about data are warnings.
+        level = logging.ERROR if isinstance(error, (InvalidCredentials, ApiUnauthorized)) else logging.WARNING
+        duration = _ms(started)
+        logger.log(
+            level,
+            "%s failed in %.1f ms: %s",
+            error.api,
+            duration,
+            error,
+            extra={"wx_api": error.api, "wx_errcode": error.errcode, "wx_duration_ms": duration},
+        )
+
+
+class _NoCookies(requests.cookies.cookielib.DefaultCookiePolicy):
+    def set_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+def _errcode_of(payload: Any) -> tuple[int | None, str]:
+    if not isinstance(payload, dict):
+        return None, ""
+    errcode = payload.get("errcode")
+    errmsg = payload.get("errmsg")
+    try:
+        code = None if errcode is None else int(errcode)
+    except (TypeError, ValueError):
+        code = -1  # a malformed errcode is treated as WeChat's "system busy"
+    return code, "" if errmsg is None else str(errmsg)
+
+
+def _describe_network_error(exc: requests.RequestException, hidden: Iterable[str | None]) -> str:
+    kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
+    return f"{kind}: {type(exc).__name__}: {redact(exc, *hidden)}"
+
+
+@dataclass(frozen=True)
+class TemplatePreview:
+    """``previewTemplate``'s answer: the waybill template rendered with the given data."""
+
+    waybill_id: str
+    rendered_waybill_template: str
+
+
+class WeChatLogisticsClient:
+    """The logistics APIs of WeChat, with access tokens handled.
+
+    Arguments default to the ``WXLOGISTICS`` settings. ``access_token`` takes a mode
+    (``"stable"``, ``"classic"``, ``"cloud"``, a dotted path) or a provider object.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        timeout: float | tuple[float, float] | None = None,
+        pool_maxsize: int | None = None,
+        access_token: str | AccessTokenProvider | None = None,
+    ) -> None:
+        install_log_filters()
+        self.transport = Transport(
+            base_url or wx_settings.API_BASE_URL,
+            timeout if timeout is not None else wx_settings.TIMEOUT,
+            pool_maxsize or wx_settings.HTTP_POOL_MAXSIZE,
+        )
+        if access_token is None or isinstance(access_token, str):
+            self.tokens: AccessTokenProvider = build_provider(self.transport, access_token)
+        else:
+            self.tokens = access_token
+
+    def __repr__(self) -> str:
+        return f"<WeChatLogisticsClient {self.transport.base_url} tokens={self.tokens!r}>"
+
+    # -- the calls ----------------------------------------------------------------------
+
+    def update_path(
+        self,
+        token: str,
+        waybill_id: str,
+        action_time: datetime | int,
+        action_type: ActionType | int,
+        action_msg: str,
+    ) -> None:
+        """Push one change of the waybill's trace (``logistics.updatePath``)."""
+        api = "logistics.updatePath"
+        body = {
+            "token": _required_text(api, "token", token),
+            "waybill_id": _required_text(api, "waybill_id", waybill_id),
+            "action_time": _unix_seconds(api, action_time),
+            "action_type": _action_type(api, action_type),
+            "action_msg": _action_msg(api, action_msg),
+        }
+        self.call(api, body, secrets=(token,))
+
+    def get_contact(self, token: str, waybill_id: str) -> Contact:
+        """The waybill's sender and receiver (``logistics.getContact``), unmasked."""
+        api = "logistics.getContact"
+        body = {
+            "token": _required_text(api, "token", token),
+            "waybill_id": _required_text(api, "waybill_id", waybill_id),
+        }
+        payload = self.call(api, body, secrets=(token,))
+        return Contact(
+            waybill_id=str(payload.get("waybill_id") or waybill_id),
+            sender=Party.from_api(payload.get("sender")),
+            receiver=Party.from_api(payload.get("receiver")),
+        )
+
+    def preview_template(
+        self,
+        waybill_id: str,
+        waybill_template: str,
+        waybill_data: str | Mapping[str, Any],
+        custom: Mapping[str, Any],
+    ) -> TemplatePreview:
+        """Render a waybill template with sample data (``logistics.previewTemplate``).
+
+        For delivery companies that print waybills through WeChat.
+        """
+        api = "logistics.previewTemplate"
+        data = waybill_data if isinstance(waybill_data, str) else json.dumps(waybill_data, ensure_ascii=False)
+        body = {
+            "waybill_id": _required_text(api, "waybill_id", waybill_id),
+            "waybill_template": _required_text(api, "waybill_template", waybill_template),
+            "waybill_data": data,
+            "custom": dict(custom),
+        }
+        payload = self.call(api, body)
+        return TemplatePreview(
+            waybill_id=str(payload.get("waybill_id") or waybill_id),
+            rendered_waybill_template=str(payload.get("rendered_waybill_template") or ""),
+        )
+
+    def update_business(self, shop_app_id: str, biz_id: str, result_code: int, result_msg: str = "") -> None:
+        """Answer a shop's request to open an account (``logistics.updateBusiness``, for delivery companies).
+
+        ``result_code`` 0 approves; any other value refuses, with ``result_msg`` saying why.
+        """
+        api = "logistics.updateBusiness"
+        if isinstance(result_code, bool) or not isinstance(result_code, int):
+            raise InvalidRequestData(None, _("result_code must be an integer (0 approves)."), api)
+        if result_code != 0 and not (result_msg or "").strip():
+            raise InvalidRequestData(None, _("result_msg must say why the request is refused."), api)
+        body: dict[str, Any] = {
+            "shop_app_id": _required_text(api, "shop_app_id", shop_app_id),
+            "biz_id": _required_text(api, "biz_id", biz_id),
+            "result_code": result_code,
+        }
+        if result_code != 0:
+            body["result_msg"] = result_msg
+        self.call(api, body)
+
+    # -- the one way out ------------------------------------------------------------------
+
+    def call(self, api: str, body: Mapping[str, Any], *, secrets: Iterable[str] = ()) -> dict[str, Any]:
+        """POST ``body`` to ``api`` with an access token; on a refused token, refresh once and repeat once."""
+        path = PATHS[api]
+        secrets = tuple(secrets)
+        token = self.tokens.get_token()
+        try:
+            return self.transport.request(api, "POST", path, access_token=token, body=body, secrets=secrets)
+        except AccessTokenError as exc:
+            if token is None:
+                raise
+            refused = exc
+        self.tokens.invalidate(token)
+        fresh = self.tokens.get_token()
+        if fresh is None or fresh == token:
+            raise refused  # the provider has nothing newer: repeating cannot help
+        logger.info(
+            "%s: access token refused (errcode %s); repeating the call once with a new one.",
+            api,
+            refused.errcode,
+            extra={"wx_api": api, "wx_errcode": refused.errcode},
+        )
+        return self.transport.request(api, "POST", path, access_token=fresh, body=body, secrets=secrets)
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+# -- validation before any I/O ----------------------------------------------------------------
+
+
+def _required_text(api: str, field: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequestData(
+            None,
+            _("%(field)s must be a non-empty string, not %(kind)s.") % {"field": field, "kind": _kind(value)},
+            api,
+        )
+    return value
+
+
+def _kind(value: Any) -> str:
+    return "an empty string" if value == "" else type(value).__name__
+
+
+def _unix_seconds(api: str, value: Any) -> int:
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidRequestData(
+                None,
+                _("action_time is a naive datetime; give it a time zone (django.utils.timezone.now())."),
+                api,
+            )
+        return int(value.timestamp())
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    raise InvalidRequestData(
+        None, _("action_time must be a datetime or Unix seconds, not %(value)r.") % {"value": value}, api
+    )
+
+
+def _action_type(api: str, value: Any) -> int:
+    try:
+        return int(ActionType(int(value)))
+    except (TypeError, ValueError):
+        valid = ", ".join(f"{v} ({ActionType(v).name})" for v in ActionType.values)
+        raise InvalidRequestData(
+            None,
+            _("action_type %(value)r is not one WeChat knows; use one of %(valid)s.")
+            % {"value": value, "valid": valid},
+            api,
+        ) from None
+
+
+def _action_msg(api: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequestData(
+            None, _("action_msg, the text shown to the customer, must not be empty."), api
+        )
+    if len(value) > ACTION_MSG_MAX_LENGTH:
+        raise InvalidRequestData(
+            None,
+            _("action_msg has %(length)d characters; the most is %(max)d.")
+            % {"length": len(value), "max": ACTION_MSG_MAX_LENGTH},
+            api,
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequestData(None, _("action_msg is not valid UTF-8 text."), api) from None
+    return value
+
+
+# -- the process-wide client ---------------------------------------------------------------------
+
+#: The settings a client is built from; a change to any of them builds a new client.
+CLIENT_SETTINGS = (
+    "API_BASE_URL",
+    "TIMEOUT",
+    "HTTP_POOL_MAXSIZE",
+    "ACCESS_TOKEN",
+    "APPID",
+    "APPSECRET",
+    "ACCESS_TOKEN_REFRESH_MARGIN",
+)
+
+_current: tuple[tuple[Any, ...], WeChatLogisticsClient] | None = None
+_current_lock = threading.Lock()
+
+
+def _settings_key() -> tuple[Any, ...]:
+    user = wx_settings.user_settings()
+    return tuple(repr(user.get(key, DEFAULTS[key])) for key in CLIENT_SETTINGS)
+
+
+def get_client() -> WeChatLogisticsClient:
+    """The process-wide client, built from the ``WXLOGISTICS`` settings (rebuilt when they change)."""
+    global _current
+    key = _settings_key()
+    current = _current
+    if current is not None and current[0] == key:
+        return current[1]
+    with _current_lock:
+        if _current is None or _current[0] != key:
+            _current = (key, WeChatLogisticsClient())
+        return _current[1]
+
+
+def reset_client() -> None:
+    """Forget the process-wide client (and its in-process token cache)."""
+    global _current
+    with _current_lock:
+        _current = None
+
+
+@receiver(setting_changed)
+def _settings_changed(setting: str, **kwargs: Any) -> None:
+    if setting == "WXLOGISTICS":
+        reset_client()
+
+
+# -- system checks (wxlogistics.E010-E019, W010-W019) -----------------------------------------
+
+
+def check_client_settings() -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    mode = wx_settings.ACCESS_TOKEN
+    if isinstance(mode, str) and mode and mode not in MODES:
+        try:
+            import_provider(mode)
+        except ConfigurationError as exc:
+            if "cannot be imported" not in str(exc):  # E006 already reports that
+                messages.append(
+                    Error(
+                        str(exc),
+                        hint="Give it get_token(self) -> str and invalidate(self, token: str) -> None "
+                        "(see the access-token section of the docs).",
+                        id="wxlogistics.E010",
+                    )
+                )
+        except Exception as exc:  # the provider's constructor failed
+            messages.append(
+                Error(
+                    f"WXLOGISTICS['ACCESS_TOKEN'] names {mode!r}, which could not be built: "
+                    f"{type(exc).__name__}: {redact(exc)}",
+                    hint="A provider class is built with no arguments; read its settings inside.",
+                    id="wxlogistics.E010",
+                )
+            )
+    pool = wx_settings.HTTP_POOL_MAXSIZE
+    if isinstance(pool, bool) or not isinstance(pool, int) or pool < 1:
+        messages.append(
+            Error(
+                f"WXLOGISTICS['HTTP_POOL_MAXSIZE'] is {pool!r}; it must be a whole number of at least 1.",
+                hint="Use at least the number of threads that call WeChat at once (the default is 64).",
+                id="wxlogistics.E011",
+            )
+        )
+    timeout, lease = wx_settings.TIMEOUT, wx_settings.LEASE_SECONDS
+    parts = timeout if isinstance(timeout, (list, tuple)) else (timeout,)
+    if all(isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0 for p in parts) and isinstance(
+        lease, (int, float)
+    ):
+        # Fetch a token, call, fetch again after a refusal, repeat: four calls at worst.
+        worst = 4 * sum(parts)
+        if lease <= worst:
+            messages.append(
+                Warning(
+                    f"WXLOGISTICS['TIMEOUT'] is {timeout!r}: a push that must fetch an access token, "
+                    f"is refused it and fetches again may take up to {worst:g} s, longer than "
+                    f"LEASE_SECONDS ({lease:g} s).",
+                    hint=f"Lower TIMEOUT, or set LEASE_SECONDS to at least {int(worst) + 10}.",
+                    id="wxlogistics.W010",
+                )
+            )
+    margin = wx_settings.ACCESS_TOKEN_REFRESH_MARGIN
+    if isinstance(margin, (int, float)) and not isinstance(margin, bool) and margin >= 3600:
+        messages.append(
+            Warning(
+                f"WXLOGISTICS['ACCESS_TOKEN_REFRESH_MARGIN'] is {margin:g} s, half a token's life or more: "
+                "tokens would be fetched far more often than needed.",
+                hint="Keep it at a few minutes (the default is 300, WeChat's own refresh window).",
+                id="wxlogistics.W011",
+            )
+        )
+    return messages

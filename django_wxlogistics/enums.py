@@ -1,0 +1,38 @@
+"""The fixed vocabularies of WeChat's logistics API and of our delivery pipeline."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+#: WeChat does not document a maximum for ``action_msg``; the customer sees it on a phone
+#: screen, so we cap it here and in the database column.
+ACTION_MSG_MAX_LENGTH = 500
+
+
+class ActionType(models.IntegerChoices):
+    """The nine ``action_type`` values of ``logistics.updatePath``."""
+
+    PICKED_UP = 100001, _("Picked up")
+    PICKUP_FAILED = 100002, _("Pick-up failed")
+    ASSIGNING_COURIER = 100003, _("Assigning a courier")
+    IN_TRANSIT = 200001, _("In transit")
+    OUT_FOR_DELIVERY = 300002, _("Out for delivery")
+    SIGNED = 300003, _("Signed for")
+    SIGNING_FAILED = 300004, _("Signing failed")
+    CANCELLED = 400001, _("Order cancelled")
+    DELAYED = 400002, _("Order delayed")
+
+
+class EventState(models.TextChoices):
+    """Where a trace event stands on its way to WeChat."""
+
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class AccessChannel(models.TextChoices):
+    """Where a contact reveal happened."""
+
+    ADMIN = "admin", _("Admin")
+    API = "api", _("API")

@@ -1,0 +1,192 @@
+"""Errors raised when talking to WeChat, grouped by what the caller should do next.
+
+``TransientError``: try again later. ``AccessTokenError``: the access token is bad; the
+client refreshes it once and repeats the call by itself. ``PermanentError``: retrying cannot
+help. ``ConfigurationError`` stands outside this tree: the shop's settings need fixing.
+
+No message here ever contains the access token, the app secret or a waybill token: the
+client passes every text through :func:`django_wxlogistics.redaction.redact` first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConfigurationError(Exception):
+    """The ``WXLOGISTICS`` settings are missing or wrong; the message names the key."""
+
+
+class WeChatError(Exception):
+    """WeChat (or the way to it) answered with an error.
+
+    ``errcode`` is WeChat's code (``None`` for network and HTTP errors), ``errmsg`` its
+    text, ``api`` the API name (e.g. ``"logistics.updatePath"``).
+    """
+
+    #: errcodes this class stands for; used by :func:`error_for_errcode`.
+    errcodes: tuple[int, ...] = ()
+    #: what the caller should do, in a few words, shown after WeChat's answer.
+    advice = ""
+
+    #: True when trying the same call again later may succeed.
+    retryable = False
+
+    def __init__(
+        self,
+        errcode: int | None = None,
+        errmsg: str = "",
+        api: str = "",
+        *,
+        status: int | None = None,
+        response: Any = None,
+    ) -> None:
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.api = api
+        #: the HTTP status, when WeChat (or a proxy) answered with one other than 200.
+        self.status = status
+        #: WeChat's parsed JSON answer with secrets removed, or None.
+        self.response = response
+        super().__init__(errcode, errmsg, api)
+
+    def __str__(self) -> str:
+        where = f"{self.api}: " if self.api else ""
+        answer = []
+        if self.status is not None:
+            answer.append(f"HTTP {self.status}")
+        if self.errcode is not None:
+            answer.append(f"errcode {self.errcode}")
+        if self.errmsg:
+            answer.append(f"errmsg {self.errmsg!r}")
+        text = f"{where}{self.describe()}"
+        if answer:
+            text += f" ({self.answer_label} {', '.join(answer)})"
+        if self.advice:
+            text += f". {self.advice}"
+        return text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(errcode={self.errcode!r}, errmsg={self.errmsg!r}, api={self.api!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keeps status across pickling (Celery results, multiprocessing); args alone would lose it.
+        return (_rebuild, (type(self), self.errcode, self.errmsg, self.api, self.status))
+
+    #: how the answer is introduced in the message.
+    answer_label = "WeChat answered"
+
+    def describe(self) -> str:
+        return (self.__doc__ or "WeChat returned an error").strip().splitlines()[0].rstrip(".")
+
+
+def _rebuild(
+    cls: type[WeChatError], errcode: int | None, errmsg: str, api: str, status: int | None
+) -> WeChatError:
+    return cls(errcode, errmsg, api, status=status)
+
+
+class TransientError(WeChatError):
+    """WeChat is busy, unreachable or rate limiting us."""
+
+    errcodes: tuple[int, ...] = (-1, 45009, 45011)
+    advice = "Retry later"
+    retryable = True
+
+
+class NetworkError(TransientError):
+    """WeChat could not be reached (connection error or timeout)."""
+
+    answer_label = "the connection failed with"
+
+
+class ServerError(TransientError):
+    """WeChat answered with a server error or with something that is not its JSON."""
+
+
+class RateLimited(TransientError):
+    """WeChat is rate limiting this app."""
+
+    errcodes = (45009, 45011)
+    advice = "Retry later, and slower"
+
+
+class AccessTokenError(WeChatError):
+    """The access token was missing, invalid or expired."""
+
+    errcodes = (40001, 40014, 42001, 41001)
+    advice = "Fetch a new access token and repeat the call once"
+
+
+class PermanentError(WeChatError):
+    """WeChat rejected the call; repeating it will not help."""
+
+    advice = "Fix the data before trying again"
+
+
+class WaybillNotFound(PermanentError):
+    """Waybill not found."""
+
+    errcodes = (40199,)
+    advice = "Check the waybill_id"
+
+
+class InvalidWaybillToken(PermanentError):
+    """The waybill's token is wrong."""
+
+    errcodes = (9300507,)
+    advice = "Use the Token from the order placement event for this waybill"
+
+
+class InvalidCredentials(PermanentError):
+    """The AppID or AppSecret is wrong."""
+
+    errcodes = (40013, 40125, 40164, 41002, 41004)
+    advice = "Check WXLOGISTICS['APPID'], WXLOGISTICS['APPSECRET'] and the server's IP allowlist"
+
+
+class InvalidRequest(PermanentError):
+    """WeChat could not accept the request's data."""
+
+    errcodes = (47001, 44002, 40003, 40097)
+
+
+class InvalidRequestData(InvalidRequest, ValueError):
+    """The request's data is not valid; nothing was sent to WeChat.
+
+    ``errmsg`` says which value is wrong and how to fix it.
+    """
+
+    def __str__(self) -> str:
+        where = f"{self.api}: " if self.api else ""
+        return f"{where}{self.errmsg} Nothing was sent to WeChat."
+
+
+class ApiUnauthorized(PermanentError):
+    """This app is not allowed to call this API."""
+
+    errcodes = (48001, 48004)
+    advice = "Enable the logistics service for this AppID in the WeChat admin console"
+
+
+_BY_ERRCODE: dict[int, type[WeChatError]] = {}
+for _cls in (
+    TransientError,
+    RateLimited,
+    AccessTokenError,
+    WaybillNotFound,
+    InvalidWaybillToken,
+    InvalidCredentials,
+    InvalidRequest,
+    ApiUnauthorized,
+):
+    for _code in _cls.errcodes:
+        _BY_ERRCODE[_code] = _cls
+
+#: The closed list of errcodes worth retrying; every other code is permanent.
+RETRYABLE_ERRCODES = frozenset(code for code, cls in _BY_ERRCODE.items() if issubclass(cls, TransientError))
+
+
+def error_for_errcode(errcode: int) -> type[WeChatError]:
+    """The exception class for a WeChat errcode: unknown codes are permanent."""
+    return _BY_ERRCODE.get(errcode, PermanentError)

@@ -1,0 +1,164 @@
+"""Waybills, their trace events on the way to WeChat, shared access tokens, contact audits."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .enums import ACTION_MSG_MAX_LENGTH, AccessChannel, ActionType, EventState
+
+
+class Waybill(models.Model):
+    """A parcel of one of the shop's orders, known to WeChat by ``waybill_id``."""
+
+    waybill_id = models.CharField(_("waybill ID"), max_length=64, unique=True)
+    # The per-order Token from WeChat's order placement event. Secret: written, never shown.
+    token = models.CharField(_("token"), max_length=256, blank=True, default="")
+    order_id = models.CharField(_("order"), max_length=64, db_index=True)
+    latest_action_type = models.PositiveIntegerField(
+        _("latest pushed action"), choices=ActionType.choices, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("waybill")
+        verbose_name_plural = _("waybills")
+        ordering = ["-created_at", "-id"]
+        permissions = [("view_contact", _("Can view unmasked waybill contacts"))]
+        constraints = [
+            models.CheckConstraint(condition=~Q(waybill_id=""), name="wxl_waybill_id_not_empty"),
+            models.CheckConstraint(condition=~Q(order_id=""), name="wxl_waybill_order_id_not_empty"),
+            models.CheckConstraint(
+                condition=Q(latest_action_type__isnull=True) | Q(latest_action_type__in=ActionType.values),
+                name="wxl_waybill_latest_action_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.waybill_id
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.token)
+
+
+class TraceEvent(models.Model):
+    """One change of a waybill's trace, and how far it got on its way to WeChat."""
+
+    waybill = models.ForeignKey(
+        Waybill, on_delete=models.CASCADE, related_name="events", verbose_name=_("waybill")
+    )
+    action_type = models.PositiveIntegerField(_("action type"), choices=ActionType.choices)
+    action_msg = models.CharField(_("message"), max_length=ACTION_MSG_MAX_LENGTH)
+    action_time = models.DateTimeField(_("action time"), default=timezone.now)
+    state = models.CharField(
+        _("state"), max_length=16, choices=EventState.choices, default=EventState.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    # While state is "sending", the worker holding the event must finish before this time;
+    # after it, the sweeper hands the event to another worker.
+    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
+    last_errcode = models.IntegerField(_("last errcode"), null=True, blank=True)
+    last_errmsg = models.CharField(_("last error"), max_length=512, blank=True, default="")
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("trace event")
+        verbose_name_plural = _("trace events")
+        ordering = ["action_time", "id"]
+        indexes = [
+            # The sweeper: pending events whose time has come.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state=EventState.PENDING),
+                name="wxl_event_due_idx",
+            ),
+            # The sweeper: events whose worker died mid-push.
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(state=EventState.SENDING),
+                name="wxl_event_lease_idx",
+            ),
+            # Per-waybill order: earlier events of the same waybill, and the admin timeline.
+            models.Index(fields=["waybill", "action_time", "id"], name="wxl_event_waybill_time_idx"),
+            models.Index(fields=["state", "last_errcode"], name="wxl_event_state_errcode_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=EventState.values), name="wxl_event_state_valid"),
+            models.CheckConstraint(
+                condition=Q(action_type__in=ActionType.values), name="wxl_event_action_type_valid"
+            ),
+            models.CheckConstraint(condition=~Q(action_msg=""), name="wxl_event_action_msg_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(state=EventState.SENT) | Q(sent_at__isnull=False),
+                name="wxl_event_sent_has_sent_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=EventState.SENDING) | Q(lease_expires_at__isnull=False),
+                name="wxl_event_sending_has_lease",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.waybill_id}: {self.get_action_type_display()} @ {self.action_time:%Y-%m-%d %H:%M}"
+
+
+class AccessToken(models.Model):
+    """The access token shared by every process of the shop, one row per AppID."""
+
+    appid = models.CharField(_("AppID"), max_length=64, unique=True)
+    token = models.CharField(_("access token"), max_length=1024)
+    expires_at = models.DateTimeField(_("expires"))
+    fetched_at = models.DateTimeField(_("fetched"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("access token")
+        verbose_name_plural = _("access tokens")
+        constraints = [
+            models.CheckConstraint(condition=~Q(appid=""), name="wxl_access_token_appid_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appid} (expires {self.expires_at:%Y-%m-%d %H:%M:%S})"
+
+    def __repr__(self) -> str:
+        return f"<AccessToken appid={self.appid!r} expires_at={self.expires_at!r}>"
+
+
+class ContactAccess(models.Model):
+    """An audit row: a user saw a waybill's unmasked sender and receiver."""
+
+    waybill = models.ForeignKey(
+        Waybill, on_delete=models.CASCADE, related_name="contact_accesses", verbose_name=_("waybill")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    # Kept when the user is deleted, so the audit trail stays readable.
+    username = models.CharField(_("username"), max_length=150)
+    channel = models.CharField(_("channel"), max_length=8, choices=AccessChannel.choices)
+    accessed_at = models.DateTimeField(_("accessed"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("contact access")
+        verbose_name_plural = _("contact accesses")
+        ordering = ["-accessed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=AccessChannel.values), name="wxl_contact_access_channel_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} → {self.waybill_id} ({self.channel}, {self.accessed_at:%Y-%m-%d %H:%M})"

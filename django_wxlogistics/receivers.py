@@ -1,0 +1,367 @@
+"""A shop's order-status change becomes one trace event per waybill of the order.
+
+Three ways in, all ending in :func:`record_status_change`:
+
+* the shop sends :data:`django_wxlogistics.signals.order_status_changed`;
+* ``WXLOGISTICS["LISTEN_TO"]`` names signals the shop already sends with the same
+  arguments (django-oscar's ``order_status_changed``);
+* ``WXLOGISTICS["ORDER_MODEL"]`` + ``STATUS_FIELD``: a model whose status field is watched;
+  a real change sends ``order_status_changed`` (so the shop's own receivers hear it too).
+
+Receivers never touch the network (the push happens in a Celery worker) and never break
+the shop's save: an unexpected error is logged at ERROR, with its traceback, and swallowed.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from typing import Any
+
+from django.apps import apps
+from django.core.checks import CheckMessage, Error, Warning
+from django.core.signals import setting_changed
+from django.db import models, transaction
+from django.db.models import OuterRef, Subquery
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .conf import wx_settings
+from .exceptions import ConfigurationError
+from .messages import render_message, status_action
+from .models import TraceEvent, Waybill
+from .services import record_trace_event
+from .signals import order_status_changed
+
+logger = logging.getLogger("django_wxlogistics.receivers")
+
+#: Where pre_save leaves the stored status for post_save, on the instance being saved.
+PREVIOUS_STATUS_ATTR = "_wxlogistics_previous_status"
+
+
+def order_reference(order: Any) -> str:
+    """The string stored in ``Waybill.order_id`` for ``order``: its ``ORDER_ID_ATTR`` (``pk``)."""
+    attr = wx_settings.ORDER_ID_ATTR
+    try:
+        value = getattr(order, attr)
+    except AttributeError:
+        raise ConfigurationError(
+            f"WXLOGISTICS['ORDER_ID_ATTR'] is {attr!r}, but {type(order).__name__} has no attribute "
+            f"{attr!r}. Set it to the order attribute that Waybill.order_id stores."
+        ) from None
+    if value is None or value == "":
+        raise ValueError(
+            f"The order's {attr} is empty; save the order before its status changes or its waybill "
+            "is registered."
+        )
+    return str(value)
+
+
+def record_status_change(order: Any, old_status: Any, new_status: Any) -> list[TraceEvent]:
+    """Record the trace event of a status change for each waybill of ``order``.
+
+    Does nothing (logged at debug) for an unchanged status, a status not in
+    ``STATUS_ACTIONS``, an order with no waybill, or a waybill whose latest event already
+    says the same (same action type and message). Runs in a savepoint inside the caller's
+    transaction; the events are pushed once that transaction commits.
+    """
+    old_status, new_status = plain_status(old_status), plain_status(new_status)
+    if old_status == new_status:
+        logger.debug("Order status stayed %r: nothing to record.", new_status)
+        return []
+    action = status_action(new_status)
+    if action is None:
+        logger.debug(
+            "Order status %r is not in WXLOGISTICS['STATUS_ACTIONS']: nothing to record.", new_status
+        )
+        return []
+    reference = order_reference(order)
+    latest = TraceEvent.objects.filter(waybill=OuterRef("pk")).order_by("-action_time", "-id")
+    events: list[TraceEvent] = []
+    # A savepoint: a database error here must not abort the shop's own transaction.
+    with transaction.atomic():
+        waybills = list(
+            Waybill.objects.filter(order_id=reference)
+            .annotate(
+                latest_type=Subquery(latest.values("action_type")[:1]),
+                latest_msg=Subquery(latest.values("action_msg")[:1]),
+            )
+            .order_by("pk")
+        )
+        if not waybills:
+            logger.debug("Order %s has no waybill: status %r is not recorded.", reference, new_status)
+            return []
+        action_time = timezone.now()
+        for waybill in waybills:
+            message = render_message(action, order=order, waybill=waybill)
+            if waybill.latest_type == action.action_type and waybill.latest_msg == message:
+                logger.debug(
+                    "Waybill %s already has this %s event: status %r is not recorded twice.",
+                    waybill.waybill_id,
+                    action.action_type.label,
+                    new_status,
+                )
+                continue
+            events.append(record_trace_event(waybill, action.action_type, message, action_time))
+    for event in events:
+        logger.info(
+            "Order %s is %r: trace event %s (%s) recorded for waybill %s.",
+            reference,
+            new_status,
+            event.pk,
+            action.action_type.label,
+            event.waybill.waybill_id,
+        )
+    return events
+
+
+def on_order_status_changed(
+    sender: Any, order: Any = None, old_status: Any = None, new_status: Any = None, **kwargs: Any
+) -> None:
+    """Receiver of ``order_status_changed`` and of the signals in ``LISTEN_TO``. Never raises."""
+    try:
+        if order is None:
+            raise TypeError("order_status_changed was sent without an 'order' argument.")
+        record_status_change(order, old_status, new_status)
+    except Exception:
+        # The shop's save goes on; the lost event must be seen.
+        logger.error(
+            "The status change of order %s from %r to %r was NOT recorded for WeChat; "
+            "record it with services.record_trace_event() once the cause is fixed.",
+            _describe(order),
+            plain_status(old_status),
+            plain_status(new_status),
+            exc_info=True,
+        )
+
+
+def plain_status(status: Any) -> Any:
+    """A status as the shop stores it: the value of a ``TextChoices`` member, else itself."""
+    return status.value if isinstance(status, enum.Enum) else status
+
+
+def _describe(order: Any) -> str:
+    try:
+        return order_reference(order)
+    except Exception:
+        return f"{type(order).__name__}(pk={getattr(order, 'pk', None)!r})"
+
+
+# --- ORDER_MODEL watching -----------------------------------------------------------
+
+
+def order_model() -> type[models.Model] | None:
+    """The model named by ``ORDER_MODEL``; None when unset or not installed (see the checks)."""
+    label = wx_settings.ORDER_MODEL
+    if not label or not isinstance(label, str):
+        return None
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+def _status_attname(model: type[models.Model]) -> str | None:
+    try:
+        return model._meta.get_field(wx_settings.STATUS_FIELD).attname  # type: ignore[union-attr]
+    except Exception:
+        return None
+
+
+def remember_stored_status(
+    sender: type[models.Model],
+    instance: models.Model,
+    raw: bool = False,
+    using: str | None = None,
+    update_fields: Any = None,
+    **kwargs: Any,
+) -> None:
+    """pre_save: keep the status as stored, so post_save acts only on a real change.
+
+    No query for a new order or a save whose ``update_fields`` leave the status out;
+    otherwise one SELECT of the status column by primary key.
+    """
+    instance.__dict__.pop(PREVIOUS_STATUS_ATTR, None)
+    attname = _status_attname(sender)
+    if raw or attname is None:
+        return  # fixtures are loaded as they are; a bad STATUS_FIELD is a system check error
+    field_name = sender._meta.get_field(wx_settings.STATUS_FIELD).name
+    if update_fields is not None and field_name not in update_fields and attname not in update_fields:
+        return
+    try:
+        if instance._state.adding or instance.pk is None:
+            stored = None
+        else:
+            rows = (
+                sender._base_manager.using(using).filter(pk=instance.pk).order_by().values_list(attname)[:1]
+            )
+            stored = next((row[0] for row in rows), None)
+    except Exception:
+        logger.error(
+            "Could not read the stored status of %s %r; its status change will not be recorded.",
+            sender._meta.label,
+            instance.pk,
+            exc_info=True,
+        )
+        return
+    instance.__dict__[PREVIOUS_STATUS_ATTR] = stored
+
+
+def send_status_change(
+    sender: type[models.Model], instance: models.Model, raw: bool = False, **kwargs: Any
+) -> None:
+    """post_save: send ``order_status_changed`` when the watched status really changed.
+
+    A new order counts as a change from None to its initial status.
+    """
+    if raw or PREVIOUS_STATUS_ATTR not in instance.__dict__:
+        return
+    old_status = instance.__dict__.pop(PREVIOUS_STATUS_ATTR)
+    attname = _status_attname(sender)
+    if attname is None:
+        return
+    new_status = getattr(instance, attname)
+    if old_status == new_status:
+        return
+    order_status_changed.send(sender=sender, order=instance, old_status=old_status, new_status=new_status)
+
+
+# --- wiring ---------------------------------------------------------------------------
+
+_OWN_UID = "django_wxlogistics.order_status_changed"
+#: (signal, dispatch_uid, sender) of each connection made from the settings.
+_connections: list[tuple[Signal, str, Any]] = []
+
+
+def connect_receivers() -> None:
+    """Connect the receivers named by the settings; called by ``AppConfig.ready()``.
+
+    Reconnects when ``WXLOGISTICS`` changes (``override_settings`` in tests). Paths that
+    cannot be imported are skipped here and reported by the system checks.
+    """
+    disconnect_receivers()
+    order_status_changed.connect(on_order_status_changed, dispatch_uid=_OWN_UID)
+    setting_changed.connect(_settings_changed, dispatch_uid="django_wxlogistics.settings_changed")
+    try:
+        paths, model = listen_to_paths(), order_model()
+    except ConfigurationError:
+        return  # WXLOGISTICS is not a dict: check E001 says so
+    for path in paths:
+        signal = _import_signal(path)
+        if signal is None or signal is order_status_changed:
+            continue
+        uid = f"django_wxlogistics.listen_to:{path}"
+        signal.connect(on_order_status_changed, dispatch_uid=uid)
+        _connections.append((signal, uid, None))
+    if model is not None and _status_attname(model) is not None:
+        pre_save.connect(remember_stored_status, sender=model, dispatch_uid="django_wxlogistics.pre_save")
+        post_save.connect(send_status_change, sender=model, dispatch_uid="django_wxlogistics.post_save")
+        _connections.append((pre_save, "django_wxlogistics.pre_save", model))
+        _connections.append((post_save, "django_wxlogistics.post_save", model))
+
+
+def disconnect_receivers() -> None:
+    """Undo the connections made from ``LISTEN_TO`` and ``ORDER_MODEL``."""
+    while _connections:
+        signal, uid, sender = _connections.pop()
+        signal.disconnect(sender=sender, dispatch_uid=uid)
+
+
+def _settings_changed(setting: str, **kwargs: Any) -> None:
+    if setting == "WXLOGISTICS":
+        connect_receivers()
+
+
+def listen_to_paths() -> list[str]:
+    paths = wx_settings.LISTEN_TO
+    if isinstance(paths, str) or not isinstance(paths, (list, tuple)):
+        return []
+    return [p for p in paths if isinstance(p, str)]
+
+
+def _import_signal(path: str) -> Signal | None:
+    try:
+        signal = import_string(path)
+    except ImportError:
+        return None
+    return signal if isinstance(signal, Signal) else None
+
+
+# --- system checks E034–E037, W031 ------------------------------------------------------
+
+
+def check_order_sources() -> list[CheckMessage]:
+    """System checks for ``LISTEN_TO``, ``ORDER_MODEL``, ``STATUS_FIELD`` and ``ORDER_ID_ATTR``."""
+    messages: list[CheckMessage] = []
+    paths = wx_settings.LISTEN_TO
+    if (
+        isinstance(paths, str)
+        or not isinstance(paths, (list, tuple))
+        or not all(isinstance(p, str) for p in paths)
+    ):
+        messages.append(
+            Error(
+                f"WXLOGISTICS['LISTEN_TO'] must be a list of dotted paths, not {paths!r}.",
+                hint='e.g. ["oscar.apps.order.signals.order_status_changed"]',
+                id="wxlogistics.E034",
+            )
+        )
+    else:
+        for path in paths:
+            try:
+                signal = import_string(path)
+            except ImportError as exc:
+                messages.append(
+                    Error(
+                        f"WXLOGISTICS['LISTEN_TO'] names {path!r}, which cannot be imported ({exc}).",
+                        hint="Give the dotted path of a Signal, e.g. "
+                        "'oscar.apps.order.signals.order_status_changed'.",
+                        id="wxlogistics.E035",
+                    )
+                )
+                continue
+            if not isinstance(signal, Signal):
+                messages.append(
+                    Error(
+                        f"WXLOGISTICS['LISTEN_TO'] names {path!r}, which is a {type(signal).__name__}, "
+                        "not a django.dispatch.Signal.",
+                        hint="Name the signal the shop sends with order, old_status and new_status.",
+                        id="wxlogistics.E035",
+                    )
+                )
+    label = wx_settings.ORDER_MODEL
+    if not label:
+        return messages
+    model = order_model()
+    if model is None:
+        messages.append(
+            Error(
+                f"WXLOGISTICS['ORDER_MODEL'] is {label!r}, which is not an installed model.",
+                hint="Write 'app_label.ModelName', e.g. 'shop.Order', of an app in INSTALLED_APPS.",
+                id="wxlogistics.E036",
+            )
+        )
+        return messages
+    if _status_attname(model) is None:
+        fields = ", ".join(f.name for f in model._meta.concrete_fields)
+        messages.append(
+            Error(
+                f"WXLOGISTICS['STATUS_FIELD'] is {wx_settings.STATUS_FIELD!r}, which is not a field of "
+                f"{model._meta.label}.",
+                hint=f"Name the field that holds the order status; its fields are: {fields}.",
+                id="wxlogistics.E037",
+            )
+        )
+    attr = wx_settings.ORDER_ID_ATTR
+    if not isinstance(attr, str) or not hasattr(model, attr):
+        messages.append(
+            Warning(
+                f"WXLOGISTICS['ORDER_ID_ATTR'] is {attr!r}, which is not an attribute of "
+                f"{model._meta.label}.",
+                hint="Name the order attribute that Waybill.order_id stores ('pk' by default).",
+                id="wxlogistics.W031",
+            )
+        )
+    return messages

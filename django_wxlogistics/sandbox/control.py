@@ -1,0 +1,151 @@
+"""A client of the sandbox's control API; it drives a sandbox in this or another process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import requests
+
+if TYPE_CHECKING:
+    from .server import SandboxServer
+
+
+class SandboxControlError(RuntimeError):
+    """The control API refused a request; the message says why."""
+
+
+class SandboxControl:
+    """Register waybills, read the call log and traces, inject faults, reset.
+
+    >>> ctl = SandboxControl("http://127.0.0.1:8900")
+    >>> ctl.register_waybill("SF1234567890", "TOKEN")
+    >>> ctl.trace("SF1234567890")
+    """
+
+    def __init__(self, url: str, *, timeout: float = 10.0, server: SandboxServer | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        #: the in-process server, when there is one (the pytest fixture sets it)
+        self.server = server
+        self._session = requests.Session()
+
+    def __repr__(self) -> str:
+        return f"<SandboxControl {self.url}>"
+
+    def _request(self, method: str, endpoint: str, **kwargs: Any) -> Any:
+        response = self._session.request(
+            method, f"{self.url}/__sandbox__/{endpoint}", timeout=self.timeout, **kwargs
+        )
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if response.status_code >= 400:
+            message = data.get("error") if isinstance(data, dict) else response.text[:200]
+            raise SandboxControlError(f"{method} /__sandbox__/{endpoint}: {response.status_code} {message}")
+        return data
+
+    # -- waybills ------------------------------------------------------------------------
+
+    def register_waybill(
+        self,
+        waybill_id: str,
+        token: str,
+        sender: dict[str, str] | None = None,
+        receiver: dict[str, str] | None = None,
+        *,
+        list_shape: bool = False,
+    ) -> dict[str, Any]:
+        """Make ``waybill_id`` known with its ``token``; contacts default to the doc's example.
+
+        ``list_shape=True`` makes getContact answer sender and receiver as one-element lists.
+        """
+        payload: dict[str, Any] = {"waybill_id": waybill_id, "token": token, "list_shape": list_shape}
+        if sender is not None:
+            payload["sender"] = sender
+        if receiver is not None:
+            payload["receiver"] = receiver
+        return self._request("POST", "waybills", json=payload)["waybill"]
+
+    def waybills(self) -> list[dict[str, Any]]:
+        return self._request("GET", "waybills")["waybills"]
+
+    def trace(self, waybill_id: str) -> list[dict[str, Any]]:
+        """Accepted updatePath events of the waybill, in the order they were received."""
+        return self._request("GET", f"waybills/{quote(waybill_id, safe='')}/trace")["trace"]
+
+    def trace_url(self, waybill_id: str, lang: str = "zh") -> str:
+        """The address of the waybill's trace page ("zh" or "en")."""
+        return f"{self.url}/__sandbox__/trace/{quote(waybill_id, safe='')}?lang={lang}"
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def calls(self, api: str | None = None, waybill_id: str | None = None) -> list[dict[str, Any]]:
+        """Every call received, oldest first; filter by API name and/or body ``waybill_id``."""
+        params = {k: v for k, v in (("api", api), ("waybill_id", waybill_id)) if v}
+        return self._request("GET", "calls", params=params)["calls"]
+
+    def stats(self) -> dict[str, Any]:
+        return self._request("GET", "stats")
+
+    # -- faults and tokens ---------------------------------------------------------------
+
+    def set_faults(
+        self,
+        error_rate: float = 0.0,
+        kinds: Iterable[str] = ("errcode",),
+        latency_ms: float = 0,
+        hang_seconds: float | None = None,
+        rate_limit: int | None = None,
+        seed: int | None = None,
+        apis: Iterable[str] | None = None,
+    ) -> dict[str, Any]:
+        """Replace the fault plan; see the documentation for each option."""
+        payload = {
+            "error_rate": error_rate,
+            "kinds": list(kinds),
+            "latency_ms": latency_ms,
+            "hang_seconds": hang_seconds,
+            "rate_limit": rate_limit,
+            "seed": seed,
+            "apis": None if apis is None else list(apis),
+        }
+        return self._request("POST", "faults", json=payload)["faults"]
+
+    def faults(self) -> dict[str, Any]:
+        return self._request("GET", "faults")["faults"]
+
+    def clear_faults(self) -> None:
+        self._request("DELETE", "faults")
+
+    def expire_tokens(self) -> int:
+        """Expire every access token now: calls with them get 42001. Returns how many."""
+        return self._request("POST", "expire_tokens")["expired"]
+
+    def configure(
+        self,
+        *,
+        auto_register: bool | None = None,
+        token_ttl: int | None = None,
+        token_grace: float | None = None,
+    ) -> dict[str, Any]:
+        """Change options while running; ``reset()`` restores the ones it started with."""
+        payload = {
+            k: v
+            for k, v in (
+                ("auto_register", auto_register),
+                ("token_ttl", token_ttl),
+                ("token_grace", token_grace),
+            )
+            if v is not None
+        }
+        return self._request("POST", "config", json=payload)
+
+    def reset(self) -> None:
+        """Forget waybills, calls, tokens and faults; options return to their start values."""
+        self._request("POST", "reset")
+
+    def close(self) -> None:
+        self._session.close()

@@ -1,0 +1,110 @@
+"""The JSON control API under ``/__sandbox__/``: register waybills, read calls, set faults."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from . import trace_page
+from .faults import FaultPlan
+from .replies import Reply, html_reply, json_reply
+
+if TYPE_CHECKING:
+    from .server import SandboxHTTPServer
+
+
+def _error(message: str, status: int = 400) -> Reply:
+    return json_reply({"error": message}, status=status)
+
+
+def _json_body(raw: bytes) -> dict[str, Any]:
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"the body must be a JSON object: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError("the body must be a JSON object")
+    return data
+
+
+def handle_control(
+    server: SandboxHTTPServer, method: str, path: str, query: dict[str, str], raw: bytes
+) -> Reply:
+    """Answer one control request; ``path`` is relative to ``/__sandbox__``."""
+    try:
+        return _route(server, method, path.rstrip("/") or "/", query, raw)
+    except ValueError as exc:
+        return _error(str(exc))
+
+
+def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, str], raw: bytes) -> Reply:
+    state = server.state
+    lang = query.get("lang", "zh")
+    if path == "/" and method == "GET":
+        return html_reply(trace_page.render_index(state.waybill_list(), lang))
+    if path.startswith("/trace/") and method == "GET":
+        waybill_id = unquote(path[len("/trace/") :])
+        events = state.trace(waybill_id)
+        if events is None:
+            return html_reply(trace_page.render_not_found(waybill_id, lang), status=404)
+        return html_reply(trace_page.render_trace(waybill_id, events, lang))
+    if path == "/waybills":
+        if method == "GET":
+            return json_reply({"waybills": state.waybill_list()})
+        if method == "POST":
+            data = _json_body(raw)
+            unknown = set(data) - {"waybill_id", "token", "sender", "receiver", "list_shape"}
+            if unknown:
+                raise ValueError(
+                    f"unknown field(s) {', '.join(sorted(unknown))}; "
+                    "use waybill_id, token, sender, receiver, list_shape"
+                )
+            waybill = state.register_waybill(
+                data.get("waybill_id"),
+                data.get("token"),
+                sender=data.get("sender"),
+                receiver=data.get("receiver"),
+                list_shape=data.get("list_shape", False),
+            )
+            return json_reply({"waybill": waybill.to_dict()}, status=201)
+    if path.startswith("/waybills/") and method == "GET":
+        rest = path[len("/waybills/") :]
+        waybill_id = unquote(rest.removesuffix("/trace"))
+        events = state.trace(waybill_id)
+        if events is None:
+            return _error(f"no waybill {waybill_id!r} is registered", status=404)
+        return json_reply({"waybill_id": waybill_id, "trace": events})
+    if path == "/calls" and method == "GET":
+        return json_reply(
+            {"calls": state.call_list(api=query.get("api"), waybill_id=query.get("waybill_id"))}
+        )
+    if path == "/faults":
+        if method == "GET":
+            return json_reply({"faults": server.faults.plan.to_dict()})
+        if method == "POST":
+            plan = FaultPlan.from_dict(_json_body(raw))
+            server.faults.set_plan(plan)
+            return json_reply({"faults": plan.to_dict()})
+        if method == "DELETE":
+            server.faults.set_plan(FaultPlan())
+            return json_reply({"faults": FaultPlan().to_dict()})
+    if path == "/expire_tokens" and method == "POST":
+        return json_reply({"expired": state.expire_tokens()})
+    if path == "/reset" and method == "POST":
+        server.reset()
+        return json_reply({"reset": True})
+    if path == "/stats" and method == "GET":
+        return json_reply(state.stats())
+    if path == "/config":
+        if method == "GET":
+            return json_reply(state.config())
+        if method == "POST":
+            return json_reply(state.configure(_json_body(raw)))
+    return _error(
+        f"no control endpoint {method} /__sandbox__{path}; see the sandbox documentation "
+        "for waybills, calls, faults, expire_tokens, reset, stats and config",
+        status=404,
+    )

@@ -1,0 +1,45 @@
+"""What the sandbox answers: a status, a content type, bytes, and what the call log keeps."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+JSON = "application/json; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+
+OK: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
+
+
+class Reply:
+    __slots__ = ("body", "content_type", "payload", "status")
+
+    def __init__(self, status: int, payload: Any, *, content_type: str = JSON) -> None:
+        self.status = status
+        self.payload = payload  # what the call log records
+        self.content_type = content_type
+        if isinstance(payload, bytes):
+            self.body = payload
+        elif isinstance(payload, str):
+            self.body = payload.encode("utf-8")
+        else:
+            self.body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+def json_reply(payload: Any, status: int = 200) -> Reply:
+    return Reply(status, payload)
+
+
+def html_reply(page: str, status: int = 200) -> Reply:
+    return Reply(status, page, content_type=HTML)
+
+
+def wechat_error(errcode: int, errmsg: str) -> Reply:
+    """A WeChat-style error (HTTP 200); WeChat appends a request id to every message."""
+    rid = f"{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:8]}"
+    return json_reply({"errcode": errcode, "errmsg": f"{errmsg} rid: {rid}"})
+
+
+def data_format_error(hint: str) -> Reply:
+    return wechat_error(47001, f"data format error hint: {hint}")

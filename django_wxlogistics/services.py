@@ -1,0 +1,269 @@
+"""What the shop, the admin and the API call: the only entry points that change state.
+
+``record_trace_event`` never touches the network: it inserts a pending event in the
+caller's transaction and, once that commits, nudges a Celery worker to push it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .contacts import Contact
+from .enums import ACTION_MSG_MAX_LENGTH, AccessChannel, ActionType, EventState
+from .models import ContactAccess, TraceEvent, Waybill
+from .signals import contact_viewed, waybill_registered
+
+logger = logging.getLogger("django_wxlogistics")
+
+#: Seconds a nudge may wait for the broker's connection before leaving the event to the sweeper.
+NUDGE_CONNECT_TIMEOUT = 1.0
+
+#: Events dated further in the future than this are refused (a clock or unit mistake).
+MAX_FUTURE_SKEW = timedelta(hours=1)
+
+
+def clean_trace_event(
+    action_type: Any, action_msg: Any, action_time: datetime | int | None = None
+) -> tuple[ActionType, str, datetime]:
+    """Validate and normalise a trace event's fields; a ValidationError names each bad field."""
+    errors: dict[str, str] = {}
+    try:
+        action_type = ActionType(int(action_type))
+    except (TypeError, ValueError):
+        valid = ", ".join(str(v) for v in ActionType.values)
+        errors["action_type"] = _("%(value)r is not an action type WeChat knows. Use one of %(valid)s.") % {
+            "value": action_type,
+            "valid": valid,
+        }
+    if not isinstance(action_msg, str) or not action_msg.strip():
+        errors["action_msg"] = _("The message shown to the customer must not be empty.")
+    elif len(action_msg) > ACTION_MSG_MAX_LENGTH:
+        errors["action_msg"] = _("The message has %(length)d characters; the most is %(max)d.") % {
+            "length": len(action_msg),
+            "max": ACTION_MSG_MAX_LENGTH,
+        }
+    else:
+        try:
+            action_msg.encode("utf-8")
+        except UnicodeEncodeError:
+            errors["action_msg"] = _("The message is not valid UTF-8 text.")
+    now = timezone.now()
+    if action_time is None:
+        action_time = now
+    elif isinstance(action_time, int) and not isinstance(action_time, bool):
+        action_time = datetime.fromtimestamp(action_time, tz=timezone.get_current_timezone())
+    if not isinstance(action_time, datetime):
+        errors["action_time"] = _("The action time must be a datetime or a Unix timestamp.")
+    elif timezone.is_naive(action_time):
+        errors["action_time"] = _("The action time must carry a time zone.")
+    elif action_time > now + MAX_FUTURE_SKEW:
+        errors["action_time"] = _("The action time is more than an hour in the future.")
+    if errors:
+        raise ValidationError(errors)
+    assert isinstance(action_time, datetime)
+    return ActionType(action_type), action_msg.strip(), action_time
+
+
+def record_trace_event(
+    waybill: Waybill,
+    action_type: ActionType | int,
+    action_msg: str,
+    action_time: datetime | int | None = None,
+) -> TraceEvent:
+    """Insert a pending trace event in the caller's transaction; push it once that commits.
+
+    Two queries: the INSERT, and a look for an earlier unsent event of the same waybill.
+    No network I/O: the push happens in a Celery worker, nudged after the commit, and
+    nothing is nudged if the transaction rolls back. An event queued behind an earlier one
+    is not nudged: the worker that finishes the earlier one nudges it.
+    """
+    action_type, action_msg, action_time = clean_trace_event(action_type, action_msg, action_time)
+    event = TraceEvent.objects.create(
+        waybill=waybill,
+        action_type=action_type,
+        action_msg=action_msg,
+        action_time=action_time,
+        next_attempt_at=timezone.now(),
+    )
+    queued_behind = (
+        TraceEvent.objects.filter(waybill_id=waybill.pk, state__in=(EventState.PENDING, EventState.SENDING))
+        .filter(Q(action_time__lt=action_time) | Q(action_time=action_time, pk__lt=event.pk))
+        .exists()
+    )
+    if not queued_behind:
+        event_id = event.pk
+        transaction.on_commit(lambda: nudge([event_id]), robust=True)
+    return event
+
+
+def nudge(event_ids: Iterable[int]) -> int:
+    """Tell workers to look at these events now; returns how many messages went out.
+
+    Never raises and never waits on a broker that is down (one attempt per message, no
+    publish retries): the sweeper finds the events when the broker is back.
+    """
+    from .tasks import push_trace_event
+
+    ids = list(event_ids)
+    if not ids:
+        return 0
+    app = push_trace_event.app
+    sent = 0
+    try:
+        with app.producer_or_acquire() as producer:
+            if not app.conf.task_always_eager:
+                # One quick try: without it kombu retries a refused connection for seconds.
+                producer.connection.ensure_connection(
+                    max_retries=1, interval_start=0, interval_step=0, timeout=NUDGE_CONNECT_TIMEOUT
+                )
+            for event_id in ids:
+                push_trace_event.apply_async((event_id,), producer=producer, retry=False)
+                sent += 1
+    except Exception as exc:  # the broker is down: the sweeper will pick the events up
+        logger.warning(
+            "Could not nudge a worker for %d trace event(s) (%s); the sweeper will push them.",
+            len(ids) - sent,
+            type(exc).__name__,
+        )
+    return sent
+
+
+def push_pending_now(events: QuerySet[TraceEvent], *, nudge_workers: bool = True) -> int:
+    """Make pending events due now (skipping any backoff) and, after commit, nudge workers.
+
+    Returns the count.
+    """
+    ids = list(events.filter(state=EventState.PENDING).values_list("pk", flat=True))
+    if ids:
+        now = timezone.now()
+        TraceEvent.objects.filter(pk__in=ids, state=EventState.PENDING).update(
+            next_attempt_at=now, updated_at=now
+        )
+        if nudge_workers:
+            transaction.on_commit(lambda: nudge(ids), robust=True)
+    return len(ids)
+
+
+def retry_failed_events(events: QuerySet[TraceEvent], *, nudge_workers: bool = True) -> int:
+    """Give failed events a fresh set of attempts, pushed in order with the waybill's others.
+
+    Returns how many were failed. ``last_errcode``/``last_errmsg`` stay until the next attempt.
+    """
+    ids = list(events.filter(state=EventState.FAILED).values_list("pk", flat=True))
+    if ids:
+        now = timezone.now()
+        TraceEvent.objects.filter(pk__in=ids, state=EventState.FAILED).update(
+            state=EventState.PENDING, attempts=0, next_attempt_at=now, updated_at=now
+        )
+        if nudge_workers:
+            transaction.on_commit(lambda: nudge(ids), robust=True)
+    return len(ids)
+
+
+def register_waybill(order: Any, waybill_id: str, token: str) -> Waybill:
+    """Create or update the waybill of an order, with the Token from WeChat's order event.
+
+    ``order`` is the shop's order (its ``ORDER_ID_ATTR`` is stored) or the order id itself
+    (a string or an integer). Registering the same waybill again updates its order and
+    token. Sends ``waybill_registered``. A ValueError says which argument is wrong.
+    """
+    from .receivers import order_reference
+
+    order_id = (
+        str(order)
+        if isinstance(order, (str, int)) and not isinstance(order, bool)
+        else order_reference(order)
+    )
+    if not order_id.strip() or len(order_id) > ORDER_ID_MAX_LENGTH:
+        raise ValueError(f"The order id must be 1 to {ORDER_ID_MAX_LENGTH} characters, not {order_id!r}.")
+    if not isinstance(waybill_id, str) or not waybill_id.strip() or len(waybill_id) > WAYBILL_ID_MAX_LENGTH:
+        raise ValueError(
+            f"waybill_id must be a string of 1 to {WAYBILL_ID_MAX_LENGTH} characters "
+            "(the waybill ID of WeChat's order event)."
+        )
+    if not isinstance(token, str) or len(token) > TOKEN_MAX_LENGTH:
+        # The token is secret: say what is wrong with it, never what it is.
+        raise ValueError(
+            f"token must be the Token string of WeChat's order event (at most {TOKEN_MAX_LENGTH} characters)."
+        )
+    waybill, created = Waybill.objects.update_or_create(
+        waybill_id=waybill_id.strip(), defaults={"order_id": order_id, "token": token}
+    )
+    waybill_registered.send(sender=Waybill, waybill=waybill, order=order, created=created)
+    return waybill
+
+
+ORDER_ID_MAX_LENGTH = Waybill._meta.get_field("order_id").max_length or 64
+WAYBILL_ID_MAX_LENGTH = Waybill._meta.get_field("waybill_id").max_length or 64
+TOKEN_MAX_LENGTH = Waybill._meta.get_field("token").max_length or 256
+
+
+def fetch_contact(waybill: Waybill) -> Contact:
+    """The waybill's sender and receiver, live from WeChat, unmasked.
+
+    Masking belongs to the admin and the API. Raises the client's exceptions
+    (e.g. ``WaybillNotFound`` for errcode 40199). With ``WXLOGISTICS["CONTACT_CACHE_SECONDS"]``
+    above 0, an answer is kept that long in Django's default cache; errors are never kept.
+    """
+    from django.core.cache import cache
+
+    from .client import get_client
+    from .conf import wx_settings
+    from .contacts import Party
+
+    seconds = wx_settings.CONTACT_CACHE_SECONDS
+    key = contact_cache_key(waybill) if seconds else ""
+    if key:
+        cached = cache.get(key)
+        if cached is not None:
+            return Contact(
+                waybill_id=cached["waybill_id"],
+                sender=Party(**cached["sender"]),
+                receiver=Party(**cached["receiver"]),
+            )
+    contact = get_client().get_contact(waybill.token, waybill.waybill_id)
+    if key:
+        cache.set(key, contact.as_dict(), timeout=seconds)
+    return contact
+
+
+def contact_cache_key(waybill: Waybill) -> str:
+    """The cache key of a waybill's contacts: an HMAC of waybill ID and token, never the token itself.
+
+    A new token makes a new key, so a replaced token is never answered from the cache.
+    """
+    from django.utils.crypto import salted_hmac
+
+    digest = salted_hmac(
+        "django_wxlogistics.contact", f"{waybill.waybill_id}\0{waybill.token}", algorithm="sha256"
+    ).hexdigest()
+    return f"wxlogistics:contact:{digest}"
+
+
+#: The permission that lets a user see contacts unmasked.
+VIEW_CONTACT_PERMISSION = "django_wxlogistics.view_contact"
+
+
+def can_view_contact(user: Any) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm(VIEW_CONTACT_PERMISSION))
+
+
+def record_contact_access(waybill: Waybill, user: Any, channel: AccessChannel | str) -> ContactAccess:
+    """Audit a reveal of unmasked contacts and send ``contact_viewed``."""
+    access = ContactAccess.objects.create(
+        waybill=waybill,
+        user=user if user and user.is_authenticated else None,
+        username=user.get_username() if user and user.is_authenticated else "",
+        channel=AccessChannel(channel),
+    )
+    contact_viewed.send(sender=Waybill, waybill=waybill, user=user, channel=access.channel, access=access)
+    return access

@@ -1,0 +1,430 @@
+"""Access tokens: where they come from and how every process of the shop shares one.
+
+``WXLOGISTICS["ACCESS_TOKEN"]`` chooses the provider:
+
+``"stable"`` (default)
+    ``POST /cgi-bin/stable_token`` in normal mode (never ``force_refresh``, which WeChat
+    limits to 20 a day).
+``"classic"``
+    ``GET /cgi-bin/token``. Each fetch makes a new token; the previous one dies about
+    five minutes later, so only one system may fetch tokens for an AppID.
+``"cloud"``
+    WeChat Cloud Hosting: calls carry no access token; the platform adds it.
+a dotted path
+    The shop's own provider (e.g. a client of its central token service): a class (built
+    with no arguments) or an object with the two methods of :class:`AccessTokenProvider`.
+
+``stable`` and ``classic`` keep the token in the :class:`~django_wxlogistics.models.AccessToken`
+table (one row per AppID) with a per-process cache in front. A row lock
+(``SELECT … FOR UPDATE``) makes the fleet fetch once per expiry window: whoever holds the
+lock fetches, everyone else waits for it and reuses what it stored. Tokens are refreshed
+ahead of expiry (``ACCESS_TOKEN_REFRESH_MARGIN``) by one process while the others keep
+using the old one, and never used in their last :data:`LAST_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+
+from django.db import OperationalError, connections, router, transaction
+from django.utils.module_loading import import_string
+
+from .conf import wx_settings
+from .exceptions import (
+    AccessTokenError,
+    ConfigurationError,
+    InvalidCredentials,
+    InvalidRequest,
+    ServerError,
+    TransientError,
+    WeChatError,
+)
+from .redaction import remember_secret
+
+if TYPE_CHECKING:
+    from .client import Transport
+
+logger = logging.getLogger("django_wxlogistics")
+
+T = TypeVar("T")
+
+#: Built-in modes of ``WXLOGISTICS["ACCESS_TOKEN"]``.
+MODES = ("stable", "classic", "cloud")
+#: A token is never used when fewer seconds than this remain.
+LAST_SECONDS = 30
+#: A token fetched this recently is not fetched again ahead of time (WeChat may hand back
+#: the same token when asked a little before its refresh window).
+REFETCH_PAUSE = 30
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_LOCK_TIMED_OUT: Any = object()
+
+# On the token APIs, these codes mean the credentials are wrong, not the access token.
+_TOKEN_API_ERRORS: dict[int, type[WeChatError]] = {
+    code: InvalidCredentials for code in (*AccessTokenError.errcodes, *InvalidCredentials.errcodes)
+}
+_TOKEN_API_ERRORS[40002] = InvalidRequest  # invalid grant_type
+
+
+@runtime_checkable
+class AccessTokenProvider(Protocol):
+    """What the client needs from a provider; implement it to bring your own tokens."""
+
+    def get_token(self) -> str | None:
+        """A valid access token, or None when calls carry none (cloud hosting)."""
+        ...
+
+    def invalidate(self, token: str) -> None:
+        """WeChat refused ``token``: forget it (only it, not a newer one)."""
+        ...
+
+
+class CloudTokenProvider:
+    """WeChat Cloud Hosting adds the access token itself: calls carry none."""
+
+    def get_token(self) -> str | None:
+        return None
+
+    def invalidate(self, token: str) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class FetchedToken:
+    token: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class _Entry:
+    token: str
+    expires_at: float
+    fetched_at: float
+
+
+class SharedTokenProvider:
+    """Tokens kept in the ``AccessToken`` table, fetched by one process of the fleet at a time."""
+
+    #: the API name used in logs and errors.
+    api = ""
+
+    def __init__(self, transport: Transport, appid: str, secret: str, refresh_margin: float) -> None:
+        if not appid:
+            raise ConfigurationError(
+                "WXLOGISTICS['APPID'] is not set; it is needed to fetch access tokens. "
+                "Set it, or use WXLOGISTICS['ACCESS_TOKEN'] = 'cloud' on WeChat Cloud Hosting."
+            )
+        if not secret:
+            raise ConfigurationError(
+                "WXLOGISTICS['APPSECRET'] is not set; it is needed to fetch access tokens. "
+                "Read it from the environment, e.g. os.environ['WX_APPSECRET']."
+            )
+        self.transport = transport
+        self.appid = appid
+        self._secret = secret
+        self.margin = max(float(refresh_margin), LAST_SECONDS)
+        self._cached: _Entry | None = None
+        self._recheck_at = 0.0
+        self._lock = threading.Lock()
+        self._lock_pid = os.getpid()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} appid={self.appid!r}>"
+
+    # -- the two methods of the interface ---------------------------------------------
+
+    def get_token(self) -> str:
+        entry = self._cached
+        if entry is not None and time.time() < self._recheck_at:
+            return entry.token
+        with self._local_lock():
+            now = time.time()
+            entry = self._cached
+            if entry is not None and now < self._recheck_at:
+                return entry.token
+            entry = self._load(now)
+            self._remember(entry, time.time())
+            return entry.token
+
+    def invalidate(self, token: str) -> None:
+        with self._local_lock():
+            if self._cached is not None and self._cached.token == token:
+                self._cached = None
+                self._recheck_at = 0.0
+        # Compare-and-set: a newer token another process stored meanwhile stays.
+        changed = _in_own_transaction(
+            lambda: self._rows().filter(appid=self.appid, token=token).update(expires_at=_EPOCH)
+        )
+        logger.info(
+            "%s: WeChat refused the access token of %s; %s.",
+            self.api,
+            self.appid,
+            "marked it expired" if changed else "a newer one is already stored",
+            extra={"wx_api": self.api},
+        )
+
+    # -- fetching -----------------------------------------------------------------------
+
+    def fetch(self) -> FetchedToken:
+        """Ask WeChat for a token (no caching, no locking). Subclasses implement it."""
+        raise NotImplementedError
+
+    def refresh(self) -> FetchedToken:
+        """Fetch a token now under the fleet's lock and store it for everyone.
+
+        Used by ``manage.py wxlogistics_check``; the hot path never forces a fetch.
+        """
+
+        def fetch_and_store() -> FetchedToken:
+            self._ensure_row()
+            with transaction.atomic(using=self._alias()):
+                self._rows().select_for_update().get(appid=self.appid)
+                fetched = self.fetch()
+                self._store(fetched, time.time())
+                return fetched
+
+        fetched = _in_own_transaction(fetch_and_store)
+        with self._local_lock():
+            self._cached = None
+            self._recheck_at = 0.0
+        return fetched
+
+    def _checked(self, payload: dict[str, Any]) -> FetchedToken:
+        token = payload.get("access_token")
+        expires_in = payload.get("expires_in")
+        if not isinstance(token, str) or not token or not isinstance(expires_in, int) or expires_in <= 0:
+            raise ServerError(None, "the answer has no access_token or expires_in", self.api)
+        remember_secret(token)
+        return FetchedToken(token, expires_in)
+
+    # -- the shared store -----------------------------------------------------------------
+
+    def _alias(self) -> str:
+        from .models import AccessToken
+
+        return router.db_for_write(AccessToken)
+
+    def _rows(self) -> Any:
+        from .models import AccessToken
+
+        return AccessToken.objects.using(self._alias())
+
+    def _state(self, entry: _Entry, now: float) -> str:
+        remaining = entry.expires_at - now
+        if remaining <= 0:
+            return "stale"
+        if remaining > self.margin or now - entry.fetched_at < REFETCH_PAUSE:
+            return "fresh"
+        return "usable" if remaining > LAST_SECONDS else "stale"
+
+    def _remember(self, entry: _Entry, now: float) -> None:
+        if self._state(entry, now) == "fresh":
+            refresh_at = entry.expires_at - self.margin
+            self._recheck_at = max(refresh_at, min(entry.fetched_at + REFETCH_PAUSE, entry.expires_at))
+        else:
+            # Someone else is refreshing it right now; look again shortly.
+            self._recheck_at = now + 1.0
+        self._cached = entry
+
+    def _read(self) -> _Entry | None:
+        row = self._rows().filter(appid=self.appid).values_list("token", "expires_at", "fetched_at").first()
+        if row is None or not row[0]:
+            return None
+        entry = _Entry(row[0], row[1].timestamp(), row[2].timestamp())
+        remember_secret(entry.token)
+        return entry
+
+    def _load(self, now: float) -> _Entry:
+        entry = self._read()
+        state = self._state(entry, now) if entry is not None else "stale"
+        if entry is not None and state == "fresh":
+            return entry
+        if entry is not None and state == "usable":
+            # Refresh ahead: whoever gets the lock fetches, the rest keep the old token.
+            refreshed = _in_own_transaction(lambda: self._fetch_locked(wait=False))
+            return refreshed or entry
+        refreshed = _in_own_transaction(lambda: self._fetch_locked(wait=True))
+        assert refreshed is not None
+        return refreshed
+
+    def _ensure_row(self) -> None:
+        # Its own short transaction, so the lock below never waits on an uncommitted INSERT.
+        with transaction.atomic(using=self._alias()):
+            self._rows().get_or_create(appid=self.appid, defaults={"token": "", "expires_at": _EPOCH})
+
+    def _fetch_locked(self, *, wait: bool) -> _Entry | None:
+        self._ensure_row()
+        alias = self._alias()
+        with transaction.atomic(using=alias):
+            if wait:
+                self._bound_lock_wait(alias)
+            rows = self._rows().select_for_update(skip_locked=not wait and self._can_skip_locked())
+            try:
+                row = rows.filter(appid=self.appid).first()
+            except OperationalError:  # the lock wait ran out
+                row = _LOCK_TIMED_OUT
+            if row is _LOCK_TIMED_OUT:
+                raise TransientError(
+                    None,
+                    f"another process has been fetching the access token for over {self._lock_wait():g} s",
+                    self.api,
+                )
+            if row is None:
+                return None  # another process holds the lock and is refreshing
+            now = time.time()
+            if row.token:
+                current = _Entry(row.token, row.expires_at.timestamp(), row.fetched_at.timestamp())
+                if self._state(current, now) == "fresh":
+                    remember_secret(current.token)
+                    return current  # another process refreshed it while we waited
+            return self._store(self.fetch(), now)
+
+    def _store(self, fetched: FetchedToken, now: float) -> _Entry:
+        self._rows().filter(appid=self.appid).update(
+            token=fetched.token,
+            expires_at=datetime.fromtimestamp(now + fetched.expires_in, tz=timezone.utc),
+            fetched_at=datetime.fromtimestamp(now, tz=timezone.utc),
+        )
+        logger.info(
+            "%s: fetched a new access token for %s, valid for %d s.",
+            self.api,
+            self.appid,
+            fetched.expires_in,
+            extra={"wx_api": self.api},
+        )
+        return _Entry(fetched.token, now + fetched.expires_in, now)
+
+    def _lock_wait(self) -> float:
+        """Seconds to wait for another process's fetch: one fetch's timeouts, and a second more."""
+        timeout = self.transport.timeout
+        return (sum(timeout) if isinstance(timeout, tuple) else timeout) + 1.0
+
+    def _bound_lock_wait(self, alias: str) -> None:
+        # If the fetch of the process holding the lock fails, its waiters must not each try
+        # in turn (N x the timeout): they give up after one fetch's time, as transient errors.
+        connection = connections[alias]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = {int(self._lock_wait() * 1000)}")
+
+    def _can_skip_locked(self) -> bool:
+        return bool(connections[self._alias()].features.has_select_for_update_skip_locked)
+
+    def _local_lock(self) -> threading.Lock:
+        # A lock inherited through fork may be held by a thread that does not exist here.
+        if self._lock_pid != os.getpid():
+            self._lock = threading.Lock()
+            self._lock_pid = os.getpid()
+        return self._lock
+
+
+class StableTokenProvider(SharedTokenProvider):
+    """``POST /cgi-bin/stable_token`` in normal mode: every caller gets the same valid token."""
+
+    api = "auth.getStableAccessToken"
+
+    def fetch(self) -> FetchedToken:
+        payload = self.transport.request(
+            self.api,
+            "POST",
+            "/cgi-bin/stable_token",
+            body={
+                "grant_type": "client_credential",
+                "appid": self.appid,
+                "secret": self._secret,
+                "force_refresh": False,
+            },
+            errors=_TOKEN_API_ERRORS,
+        )
+        return self._checked(payload)
+
+
+class ClassicTokenProvider(SharedTokenProvider):
+    """``GET /cgi-bin/token``: each fetch makes a new token."""
+
+    api = "auth.getAccessToken"
+
+    def fetch(self) -> FetchedToken:
+        payload = self.transport.request(
+            self.api,
+            "GET",
+            "/cgi-bin/token",
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self._secret},
+            errors=_TOKEN_API_ERRORS,
+        )
+        return self._checked(payload)
+
+
+def import_provider(path: str) -> AccessTokenProvider:
+    """The shop's own provider from a dotted path: a class built with no arguments, or an object."""
+    try:
+        target = import_string(path)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"WXLOGISTICS['ACCESS_TOKEN'] is {path!r}, which cannot be imported ({exc})."
+        ) from None
+    provider = target() if isinstance(target, type) else target
+    if not isinstance(provider, AccessTokenProvider):
+        raise ConfigurationError(
+            f"WXLOGISTICS['ACCESS_TOKEN'] names {path!r}, which lacks get_token() or invalidate(). "
+            "A provider needs get_token(self) -> str and invalidate(self, token: str) -> None."
+        )
+    return provider
+
+
+def build_provider(transport: Transport, mode: str | None = None) -> AccessTokenProvider:
+    """The provider ``WXLOGISTICS["ACCESS_TOKEN"]`` asks for."""
+    mode = wx_settings.ACCESS_TOKEN if mode is None else mode
+    if mode == "cloud":
+        return CloudTokenProvider()
+    if mode in ("stable", "classic"):
+        cls = StableTokenProvider if mode == "stable" else ClassicTokenProvider
+        return cls(
+            transport,
+            appid=wx_settings.APPID,
+            secret=wx_settings.APPSECRET,
+            refresh_margin=wx_settings.ACCESS_TOKEN_REFRESH_MARGIN,
+        )
+    if not isinstance(mode, str) or not mode:
+        raise ConfigurationError(
+            f"WXLOGISTICS['ACCESS_TOKEN'] must be one of {', '.join(MODES)} or a dotted path, not {mode!r}."
+        )
+    return import_provider(mode)
+
+
+def _in_own_transaction(fn: Callable[[], T]) -> T:
+    """Run ``fn`` (which opens its own ``atomic`` blocks) outside the caller's transaction.
+
+    A token fetched inside the caller's transaction would be lost on its rollback, and the
+    row lock held until it ends. Inside an atomic block, ``fn`` runs in a helper thread,
+    whose database connection is its own.
+    """
+    from .models import AccessToken
+
+    alias = router.db_for_write(AccessToken)
+    connection = connections[alias]
+    # SQLite has one writer at a time: a second connection would wait on the caller's lock.
+    if not connection.in_atomic_block or connection.vendor == "sqlite":
+        return fn()
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            connections[alias].close()
+
+    thread = threading.Thread(target=run, name="wxlogistics-access-token", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

@@ -1,0 +1,113 @@
+"""The example shop's order admin: every status change tells WeChat through our signal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.forms import ModelForm
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from django_wxlogistics.models import Waybill
+
+from .models import Order, send_status_changed
+
+
+def _set_status(modeladmin: OrderAdmin, request: HttpRequest, queryset: QuerySet[Order], status: str) -> None:
+    with transaction.atomic():  # one commit: every selected order's events are pushed together
+        changed = sum(
+            order.set_status(status)
+            for order in Order.objects.filter(pk__in=queryset.values("pk")).select_for_update()
+        )
+    label = Order.Status(status).label
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(count)d order marked “%(status)s”.",
+            "%(count)d orders marked “%(status)s”.",
+            changed,
+        )
+        % {"count": changed, "status": label},
+    )
+
+
+@admin.action(description=_("Mark selected orders shipped"), permissions=["change"])
+def mark_shipped(modeladmin: OrderAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+    _set_status(modeladmin, request, queryset, Order.Status.SHIPPED)
+
+
+@admin.action(description=_("Mark selected orders out for delivery"), permissions=["change"])
+def mark_out_for_delivery(modeladmin: OrderAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+    _set_status(modeladmin, request, queryset, Order.Status.OUT_FOR_DELIVERY)
+
+
+@admin.action(description=_("Mark selected orders delivered"), permissions=["change"])
+def mark_delivered(modeladmin: OrderAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+    _set_status(modeladmin, request, queryset, Order.Status.DELIVERED)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "status", "customer_name", "waybill_links", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["number", "customer_name"]
+    readonly_fields = ["waybill_list"]
+    actions = [mark_shipped, mark_out_for_delivery, mark_delivered]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        waybills = (
+            Waybill.objects.filter(order_id=OuterRef("number"))
+            .values("order_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(waybill_count=Coalesce(Subquery(waybills, output_field=IntegerField()), 0))
+        )
+
+    def save_model(self, request: HttpRequest, obj: Order, form: ModelForm, change: bool) -> None:
+        # The admin's change view runs in a transaction: the event is pushed only if it commits.
+        old_status = form.initial.get("status") if change else None
+        super().save_model(request, obj, form, change)
+        if obj.status != old_status:
+            send_status_changed(obj, old_status, obj.status)
+
+    @admin.display(description=_("waybills"), ordering="waybill_count")
+    def waybill_links(self, order: Any) -> str:
+        count = getattr(order, "waybill_count", 0)
+        if not count:
+            return "—"
+        url = (
+            reverse("admin:django_wxlogistics_waybill_changelist")
+            + "?"
+            + urlencode({"order_id": order.number})
+        )
+        return format_html('<a href="{}">{}</a>', url, count)
+
+    @admin.display(description=_("waybills"))
+    def waybill_list(self, order: Order) -> str:
+        waybills = list(Waybill.objects.filter(order_id=order.number).order_by("pk")) if order.pk else []
+        if not waybills:
+            return str(_("No waybill yet: its trace is pushed once a waybill is registered."))
+        return format_html_join(
+            "",
+            '<div><a href="{}">{}</a> — {}</div>',
+            (
+                (
+                    reverse("admin:django_wxlogistics_waybill_change", args=[w.pk]),
+                    w.waybill_id,
+                    w.get_latest_action_type_display() if w.latest_action_type else _("nothing pushed yet"),
+                )
+                for w in waybills
+            ),
+        )

@@ -1,0 +1,54 @@
+from typing import Any
+
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+from django_wxlogistics.signals import order_status_changed
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending payment")
+        PAID = "paid", _("Paid")
+        SHIPPED = "shipped", _("Shipped")
+        IN_TRANSIT = "in_transit", _("In transit")
+        OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+        DELIVERED = "delivered", _("Delivered")
+        DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
+        DELAYED = "delayed", _("Delayed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    customer_name = models.CharField(_("customer"), max_length=100, blank=True)
+    courier_name = models.CharField(_("courier"), max_length=100, blank=True)
+    courier_phone = models.CharField(_("courier phone"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def set_status(self, new_status: str) -> bool:
+        """Change the status and tell django-wxlogistics. Returns False if it did not change.
+
+        The recommended way in: the code that changes a status sends ``order_status_changed``
+        (as django-oscar's ``Order.set_status`` does), inside the same transaction.
+        """
+        old_status = self.status
+        if new_status == old_status:
+            return False
+        with transaction.atomic():
+            self.status = new_status
+            self.save(update_fields=["status", "updated_at"])
+            send_status_changed(self, old_status, new_status)
+        return True
+
+
+def send_status_changed(order: Order, old_status: Any, new_status: Any) -> None:
+    order_status_changed.send(sender=Order, order=order, old_status=old_status, new_status=new_status)

@@ -1,0 +1,56 @@
+"""Fixtures of the API tests: a DRF client and users holding exactly the permissions named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def make_user(db: None, django_user_model: Any) -> Callable[..., Any]:
+    """``make_user("view_waybill", "view_contact")``: an active staff user with those permissions."""
+    counter = iter(range(1_000_000))
+
+    def make(*codenames: str, **fields: Any) -> Any:
+        user = django_user_model.objects.create_user(
+            username=fields.pop("username", f"clerk{next(counter)}"), password="pw", **fields
+        )
+        perms = Permission.objects.filter(
+            content_type__app_label="django_wxlogistics", codename__in=codenames
+        )
+        assert perms.count() == len(codenames), f"unknown permission among {codenames}"
+        user.user_permissions.set(perms)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def client_for(make_user: Callable[..., Any]) -> Callable[..., APIClient]:
+    """``client_for("view_waybill")``: an APIClient logged in as a user with those permissions."""
+
+    def make(*codenames: str) -> APIClient:
+        client = APIClient()
+        client.force_login(make_user(*codenames))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def admin_client_api(db: None, django_user_model: Any) -> APIClient:
+    client = APIClient()
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "pw"))
+    return client
+
+
+def assert_no_token(response: Any, *secrets: str) -> None:
+    """The waybill token (and any other secret named) is nowhere in the response."""
+    body = response.content.decode()
+    assert '"token"' not in body
+    for secret in secrets:
+        assert secret not in body

@@ -1,0 +1,348 @@
+"""Delivery against the sandbox over real HTTP: each state transition, ordering, duplicates,
+max attempts, signals, and that nothing reaches the network before commit or on rollback."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from django_wxlogistics import delivery
+from django_wxlogistics.enums import ActionType, EventState
+from django_wxlogistics.exceptions import InvalidWaybillToken, TransientError
+from django_wxlogistics.models import TraceEvent
+from django_wxlogistics.services import record_trace_event, retry_failed_events
+from django_wxlogistics.signals import trace_event_failed, trace_event_pushed
+from tests.factories import TraceEventFactory, WaybillFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sandbox(wechat_sandbox, settings):
+    """The sandbox, with fast retries so tests can make events due again at once."""
+    settings.WXLOGISTICS = {
+        **settings.WXLOGISTICS,
+        "RETRY_BACKOFF_BASE": 0.001,
+        "RETRY_BACKOFF_CAP": 0.001,
+        "TIMEOUT": (1.0, 1.0),
+        "LEASE_SECONDS": 10,
+    }
+    return wechat_sandbox
+
+
+@pytest.fixture
+def signals():
+    received: dict[str, list[dict]] = {"pushed": [], "failed": []}
+
+    def on_pushed(sender, **kwargs):
+        received["pushed"].append(kwargs)
+
+    def on_failed(sender, **kwargs):
+        received["failed"].append(kwargs)
+
+    trace_event_pushed.connect(on_pushed)
+    trace_event_failed.connect(on_failed)
+    yield received
+    trace_event_pushed.disconnect(on_pushed)
+    trace_event_failed.disconnect(on_failed)
+
+
+def _registered(sandbox, **kwargs):
+    waybill = WaybillFactory(**kwargs)
+    sandbox.register_waybill(waybill.waybill_id, waybill.token)
+    return waybill
+
+
+def _at(minutes: int):
+    return timezone.now() - timedelta(hours=1) + timedelta(minutes=minutes)
+
+
+def test_pending_to_sent(sandbox, signals):
+    waybill = _registered(sandbox)
+    event = TraceEventFactory(
+        waybill=waybill, action_type=ActionType.OUT_FOR_DELIVERY, action_msg="派送中 18666666666"
+    )
+    assert delivery.deliver(event.pk) is delivery.Outcome.SENT
+    event.refresh_from_db()
+    waybill.refresh_from_db()
+    assert event.state == EventState.SENT
+    assert event.sent_at is not None
+    assert event.attempts == 1
+    assert event.lease_expires_at is None
+    assert waybill.latest_action_type == ActionType.OUT_FOR_DELIVERY
+    trace = sandbox.trace(waybill.waybill_id)
+    assert [(t["action_type"], t["action_msg"]) for t in trace] == [(300002, "派送中 18666666666")]
+    assert [s["event"].pk for s in signals["pushed"]] == [event.pk]
+    assert signals["pushed"][0]["waybill"] == waybill
+    assert signals["failed"] == []
+
+
+def test_a_duplicate_message_pushes_nothing_twice(sandbox):
+    event = TraceEventFactory(waybill=_registered(sandbox))
+    assert delivery.deliver(event.pk) is delivery.Outcome.SENT
+    assert delivery.deliver(event.pk) is delivery.Outcome.SKIPPED
+    assert len(sandbox.trace(event.waybill.waybill_id)) == 1
+
+
+def test_transient_failure_goes_back_to_pending_with_backoff(sandbox, signals, settings):
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "RETRY_BACKOFF_BASE": 30.0, "RETRY_BACKOFF_CAP": 30.0}
+    event = TraceEventFactory(waybill=_registered(sandbox))
+    sandbox.set_faults(error_rate=1.0, kinds=["errcode"])
+    before = timezone.now()
+    assert delivery.deliver(event.pk) is delivery.Outcome.RETRY
+    event.refresh_from_db()
+    assert event.state == EventState.PENDING
+    assert event.attempts == 1
+    assert event.last_errcode == -1
+    assert "errcode -1" in event.last_errmsg
+    assert before <= event.next_attempt_at <= timezone.now() + timedelta(seconds=30)  # [0, base * 2**0]
+    assert event.lease_expires_at is None
+    assert signals["failed"] == [] and signals["pushed"] == []
+
+
+@pytest.mark.parametrize("kind", ["http500", "reset"])
+def test_http_and_network_faults_are_retried(sandbox, kind):
+    event = TraceEventFactory(waybill=_registered(sandbox))
+    sandbox.set_faults(error_rate=1.0, kinds=[kind])
+    assert delivery.deliver(event.pk) is delivery.Outcome.RETRY
+    sandbox.clear_faults()
+    assert delivery.deliver(event.pk) is delivery.Outcome.SENT
+    event.refresh_from_db()
+    assert event.attempts == 2
+    assert event.last_errcode is None and event.last_errmsg == ""
+
+
+def test_a_hang_past_the_timeout_is_retried(sandbox, settings):
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "TIMEOUT": (1.0, 0.3)}
+    event = TraceEventFactory(waybill=_registered(sandbox))
+    sandbox.set_faults(error_rate=1.0, kinds=["hang"], hang_seconds=2)
+    assert delivery.deliver(event.pk) is delivery.Outcome.RETRY
+    event.refresh_from_db()
+    assert event.state == EventState.PENDING
+
+
+def test_permanent_failure_fails_at_once_and_signals(sandbox, signals):
+    waybill = WaybillFactory()
+    sandbox.register_waybill(waybill.waybill_id, "another-token")
+    event = TraceEventFactory(waybill=waybill)
+    assert delivery.deliver(event.pk) is delivery.Outcome.FAILED
+    event.refresh_from_db()
+    assert event.state == EventState.FAILED
+    assert event.attempts == 1
+    assert event.last_errcode == 9300507
+    assert waybill.token not in event.last_errmsg
+    assert [s["event"].pk for s in signals["failed"]] == [event.pk]
+    assert isinstance(signals["failed"][0]["error"], InvalidWaybillToken)
+
+
+def test_attempts_exhausted_fails(sandbox, signals, settings):
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "MAX_ATTEMPTS": 3}
+    event = TraceEventFactory(waybill=_registered(sandbox))
+    sandbox.set_faults(error_rate=1.0, kinds=["errcode"])
+    outcomes = []
+    for _ in range(3):
+        TraceEvent.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now())
+        outcomes.append(delivery.deliver(event.pk))
+    assert outcomes == [delivery.Outcome.RETRY, delivery.Outcome.RETRY, delivery.Outcome.FAILED]
+    event.refresh_from_db()
+    assert event.state == EventState.FAILED
+    assert event.attempts == 3
+    assert isinstance(signals["failed"][0]["error"], TransientError)
+    assert [c["fault"] for c in sandbox.calls(api="logistics.updatePath")] == ["errcode"] * 3
+
+
+def test_events_reach_wechat_in_action_time_order(sandbox):
+    waybill = _registered(sandbox)
+    third = TraceEventFactory(waybill=waybill, action_time=_at(3), action_msg="third")
+    first = TraceEventFactory(waybill=waybill, action_time=_at(1), action_msg="first")
+    second = TraceEventFactory(waybill=waybill, action_time=_at(2), action_msg="second")
+    # Messages arrive in the worst order: each later one finds an earlier one unsent.
+    assert delivery.deliver(third.pk, nudge_next=False) is delivery.Outcome.SKIPPED
+    assert delivery.deliver(second.pk, nudge_next=False) is delivery.Outcome.SKIPPED
+    assert delivery.deliver(first.pk, nudge_next=False) is delivery.Outcome.SENT
+    assert delivery.deliver(third.pk, nudge_next=False) is delivery.Outcome.SKIPPED
+    assert delivery.deliver(second.pk, nudge_next=False) is delivery.Outcome.SENT
+    assert delivery.deliver(third.pk, nudge_next=False) is delivery.Outcome.SENT
+    assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["first", "second", "third"]
+    waybill.refresh_from_db()
+    assert waybill.latest_action_type == third.action_type
+
+
+def test_a_waybill_waits_behind_its_retrying_event_then_follows(sandbox):
+    waybill = _registered(sandbox)
+    first = TraceEventFactory(waybill=waybill, action_time=_at(1), action_msg="first")
+    second = TraceEventFactory(waybill=waybill, action_time=_at(2), action_msg="second")
+    sandbox.set_faults(error_rate=1.0, kinds=["errcode"])
+    assert delivery.deliver(first.pk, nudge_next=False) is delivery.Outcome.RETRY
+    sandbox.clear_faults()
+    assert delivery.deliver(second.pk, nudge_next=False) is delivery.Outcome.SKIPPED
+    TraceEvent.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now())
+    assert delivery.deliver(first.pk, nudge_next=False) is delivery.Outcome.SENT
+    assert delivery.deliver(second.pk, nudge_next=False) is delivery.Outcome.SENT
+    faults = [
+        c["fault"] for c in sandbox.calls(api="logistics.updatePath") if c["body"]["action_msg"] == "first"
+    ]
+    assert "errcode" in faults
+    assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["first", "second"]
+
+
+def test_later_events_still_go_after_an_earlier_one_failed(sandbox):
+    waybill = _registered(sandbox)
+    TraceEventFactory(waybill=waybill, action_time=_at(1), state=EventState.FAILED)
+    later = TraceEventFactory(waybill=waybill, action_time=_at(2))
+    assert delivery.deliver(later.pk) is delivery.Outcome.SENT
+
+
+def test_a_sent_event_nudges_the_next_of_its_waybill(sandbox, settings):
+    from django_wxlogistics.tasks import push_trace_event
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    push_trace_event.app.conf.task_always_eager = True
+    try:
+        waybill = _registered(sandbox)
+        first = TraceEventFactory(waybill=waybill, action_time=_at(1), action_msg="first")
+        TraceEventFactory(waybill=waybill, action_time=_at(2), action_msg="second")
+        TraceEventFactory(waybill=waybill, action_time=_at(3), action_msg="third")
+        assert delivery.deliver(first.pk) is delivery.Outcome.SENT
+    finally:
+        push_trace_event.app.conf.task_always_eager = False
+    assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["first", "second", "third"]
+    assert not TraceEvent.objects.exclude(state=EventState.SENT).exists()
+
+
+def test_retry_failed_events_pushes_them_again(sandbox):
+    waybill = WaybillFactory()
+    sandbox.register_waybill(waybill.waybill_id, "another-token")
+    event = TraceEventFactory(waybill=waybill)
+    assert delivery.deliver(event.pk) is delivery.Outcome.FAILED
+    sandbox.register_waybill(waybill.waybill_id, waybill.token)
+    assert retry_failed_events(TraceEvent.objects.all(), nudge_workers=False) == 1
+    assert delivery.deliver(event.pk) is delivery.Outcome.SENT
+
+
+def test_a_receiver_error_does_not_undo_a_sent_event(sandbox):
+    def broken(sender, **kwargs):
+        raise RuntimeError("receiver bug")
+
+    trace_event_pushed.connect(broken)
+    try:
+        event = TraceEventFactory(waybill=_registered(sandbox))
+        assert delivery.deliver(event.pk) is delivery.Outcome.SENT
+    finally:
+        trace_event_pushed.disconnect(broken)
+    event.refresh_from_db()
+    assert event.state == EventState.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_reaches_the_network_before_commit_and_nothing_on_rollback(sandbox):
+    from django_wxlogistics.tasks import push_trace_event
+
+    waybill = _registered(sandbox)
+    push_trace_event.app.conf.task_always_eager = True
+    try:
+        with transaction.atomic():
+            record_trace_event(waybill, ActionType.PICKED_UP, "已揽收")
+            assert sandbox.calls(api="logistics.updatePath") == []
+        assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["已揽收"]
+
+        with pytest.raises(RuntimeError), transaction.atomic():
+            record_trace_event(waybill, ActionType.IN_TRANSIT, "运输中")
+            raise RuntimeError("the shop's transaction fails")
+    finally:
+        push_trace_event.app.conf.task_always_eager = False
+    assert {c["body"]["action_msg"] for c in sandbox.calls(api="logistics.updatePath")} == {"已揽收"}
+    assert TraceEvent.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_that_is_down_does_not_block_the_shop(sandbox, settings):
+    import time
+
+    from django_wxlogistics.tasks import push_trace_event
+    from tests.pipeline.processes import free_port
+
+    app = push_trace_event.app
+    old = app.conf.broker_url
+
+    def use_broker(url):
+        # New pools for the new URL; the old ones stay open for whoever holds them.
+        app._pool = None
+        app.amqp._producer_pool = None
+        app.conf.broker_url = url
+
+    use_broker(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    try:
+        waybill = _registered(sandbox)
+        started = time.monotonic()
+        with transaction.atomic():
+            event = record_trace_event(waybill, ActionType.PICKED_UP, "已揽收")
+        elapsed = time.monotonic() - started
+    finally:
+        use_broker(old)
+    assert elapsed < 1.0
+    event.refresh_from_db()
+    assert event.state == EventState.PENDING  # the sweeper will find it
+    assert delivery.due_head_event_ids() == [event.pk]
+
+
+def test_record_trace_event_costs_two_queries(waybill):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        record_trace_event(waybill, ActionType.PICKED_UP, "已揽收")
+    assert len(queries) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_queued_behind_an_earlier_one_follows_it_without_a_nudge_of_its_own(sandbox):
+    from django_wxlogistics.tasks import push_trace_event
+
+    waybill = _registered(sandbox)
+    from celery.signals import task_prerun
+
+    nudged: list[int] = []
+
+    def on_prerun(sender=None, args=None, **kwargs):
+        nudged.append(args[0])
+
+    push_trace_event.app.conf.task_always_eager = True
+    task_prerun.connect(on_prerun)
+    try:
+        with transaction.atomic():
+            first = record_trace_event(waybill, ActionType.PICKED_UP, "已揽收", _at(1))
+            second = record_trace_event(waybill, ActionType.IN_TRANSIT, "运输中", _at(2))
+    finally:
+        push_trace_event.app.conf.task_always_eager = False
+        task_prerun.disconnect(on_prerun)
+    # Only the first was nudged at commit; its worker nudged the second once it was sent.
+    assert nudged == [first.pk, second.pk]
+    assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["已揽收", "运输中"]
+
+
+def test_the_sweeper_reclaims_a_dead_workers_event_and_pushes_due_ones(sandbox):
+    from django_wxlogistics.tasks import push_trace_event, sweep_due_events
+
+    waybill = _registered(sandbox)
+    orphan = TraceEventFactory(
+        waybill=waybill,
+        action_time=_at(1),
+        action_msg="orphan",
+        state=EventState.SENDING,
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    TraceEventFactory(waybill=waybill, action_time=_at(2), action_msg="next")
+    push_trace_event.app.conf.task_always_eager = True
+    try:
+        result = sweep_due_events()
+    finally:
+        push_trace_event.app.conf.task_always_eager = False
+    assert result == {"reclaimed": 1, "failed": 0, "nudged": 1}
+    orphan.refresh_from_db()
+    assert orphan.state == EventState.SENT
+    assert orphan.attempts == 2  # the lost attempt counts, then the one that got through
+    assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["orphan", "next"]

@@ -1,0 +1,39 @@
+"""Settings of the real processes a failure test starts (workers, beat, the shop).
+
+The test passes the broker, the sandbox and its test database through the environment;
+timeouts, lease and backoff are short so that a run takes minutes, not hours.
+"""
+
+import os
+
+from django_wxlogistics.beat import wxlogistics_beat_schedule
+from tests.settings import *  # noqa: F403
+from tests.settings import WXLOGISTICS as _TEST_WXLOGISTICS
+
+# Workers keep their database connection between tasks, as the docs recommend.
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("WXL_CONN_MAX_AGE", "60"))  # noqa: F405
+
+CELERY_BROKER_URL = os.environ["WXL_BROKER_URL"]
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BEAT_SCHEDULE = wxlogistics_beat_schedule(float(os.environ.get("WXL_SWEEP_INTERVAL", "1")))
+
+WXLOGISTICS = {
+    **_TEST_WXLOGISTICS,
+    "API_BASE_URL": os.environ["WXL_API_BASE_URL"],
+    "TIMEOUT": (0.5, 1.0),
+    "LEASE_SECONDS": 8,
+    "RETRY_BACKOFF_BASE": 0.2,
+    "RETRY_BACKOFF_CAP": 2.0,
+    "MAX_ATTEMPTS": 100,
+    "SWEEP_INTERVAL": float(os.environ.get("WXL_SWEEP_INTERVAL", "1")),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django_wxlogistics": {"handlers": ["console"], "level": "WARNING"}},
+}

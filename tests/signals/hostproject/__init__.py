@@ -1,0 +1,1 @@
+"""A host project that uses django-wxlogistics through its settings only (no glue code)."""
