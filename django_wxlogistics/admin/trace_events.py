@@ -16,8 +16,11 @@ from ..services import push_pending_now, retry_failed_events
 from .errors import errcode_label
 from .filters import ErrcodeFilter
 
-#: The model permission that lets staff retry and push events (the admin stays read-only).
+#: The model permission that lets staff retry and push events (the admin stays read-only),
+#: here and on the waybill pages, as in the API.
 CHANGE_EVENT_PERMISSION = "django_wxlogistics.change_traceevent"
+#: The model permission that lets staff add an event to waybills (the waybill list's action).
+ADD_EVENT_PERMISSION = "django_wxlogistics.add_traceevent"
 
 
 @admin.register(TraceEvent)

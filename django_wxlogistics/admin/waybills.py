@@ -32,9 +32,10 @@ from ..services import (
     retry_failed_events,
 )
 from .changelists import WaybillChangeList
-from .errors import contact_error_message
+from .errors import contact_error_detail, contact_error_message
 from .filters import HasFailedEventsFilter
 from .forms import TraceEventActionForm, WaybillForm
+from .trace_events import ADD_EVENT_PERMISSION, CHANGE_EVENT_PERMISSION
 
 logger = logging.getLogger("django_wxlogistics")
 
@@ -68,6 +69,15 @@ class WaybillAdmin(admin.ModelAdmin):
         readonly = list(super().get_readonly_fields(request, obj))
         # Events already pushed under this ID: changing it would orphan them at WeChat.
         return [*readonly, "waybill_id"] if obj is not None else readonly
+
+    # --- permissions: the events' own, as in the API ----------------------------------------
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        """Retrying and pushing change trace events, not the waybill."""
+        return request.user.has_perm(CHANGE_EVENT_PERMISSION)
+
+    def has_add_event_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(ADD_EVENT_PERMISSION)
 
     # --- list columns --------------------------------------------------------------
 
@@ -129,7 +139,7 @@ class WaybillAdmin(admin.ModelAdmin):
             if str(waybill_pk).isdigit()
             else TraceEvent.objects.none(),
             contact_url=reverse("admin:django_wxlogistics_waybill_contact", args=[object_id]),
-            can_retry=self.has_change_permission(request),
+            can_retry=self.has_retry_permission(request),
         )
         return super().change_view(request, object_id, form_url, context)
 
@@ -146,7 +156,7 @@ class WaybillAdmin(admin.ModelAdmin):
         if reveal and not can_view_contact(request.user):
             raise PermissionDenied
         contact: Contact | None = None
-        error = ""
+        error = error_detail = ""
         if not waybill.has_token:
             error = _(
                 "This waybill has no token, so WeChat cannot be asked for its contacts. "
@@ -158,6 +168,14 @@ class WaybillAdmin(admin.ModelAdmin):
             except (WeChatError, ConfigurationError) as exc:
                 # The exception's text is already free of secrets; the class says what went wrong.
                 logger.info("Contacts of waybill %s could not be loaded: %s", waybill.waybill_id, exc)
+                error, error_detail = contact_error_message(exc), contact_error_detail(exc, waybill.token)
+            except Exception as exc:  # e.g. the cache backend: a panel that says so, not a 500
+                # The traceback goes through the logger's RedactingFilter; the message names no secret.
+                logger.exception(
+                    "Contacts of waybill %s could not be loaded in the admin: unexpected %s.",
+                    waybill.waybill_id,
+                    type(exc).__name__,
+                )
                 error = contact_error_message(exc)
         if contact is not None and reveal:
             record_contact_access(waybill, request.user, AccessChannel.ADMIN)
@@ -171,6 +189,7 @@ class WaybillAdmin(admin.ModelAdmin):
             "revealed": reveal and contact is not None,
             "can_reveal": can_view_contact(request.user),
             "error": error,
+            "error_detail": error_detail,
             "contact_url": request.path,
             "standalone": request.headers.get(FRAGMENT_HEADER) != "XMLHttpRequest",
         }
@@ -187,7 +206,7 @@ class WaybillAdmin(admin.ModelAdmin):
         waybill = self.get_object(request, unquote(object_id))
         if waybill is None:
             raise Http404(_("There is no waybill with this ID."))
-        if not self.has_change_permission(request, waybill):
+        if not self.has_retry_permission(request):
             raise PermissionDenied
         event = get_object_or_404(TraceEvent, pk=event_id, waybill=waybill)
         if retry_failed_events(TraceEvent.objects.filter(pk=event.pk)):
@@ -207,7 +226,7 @@ class WaybillAdmin(admin.ModelAdmin):
 
     # --- actions -----------------------------------------------------------------------
 
-    @admin.action(description=gettext_lazy("Push pending events now"), permissions=["change"])
+    @admin.action(description=gettext_lazy("Push pending events now"), permissions=["retry"])
     def push_pending_now(self, request: HttpRequest, queryset: QuerySet[Waybill]) -> None:
         count = push_pending_now(TraceEvent.objects.filter(waybill__in=queryset.values("pk")))
         if count:
@@ -224,7 +243,7 @@ class WaybillAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, _("The selected waybills have no pending events."), messages.WARNING)
 
-    @admin.action(description=gettext_lazy("Retry failed events"), permissions=["change"])
+    @admin.action(description=gettext_lazy("Retry failed events"), permissions=["retry"])
     def retry_failed_events(self, request: HttpRequest, queryset: QuerySet[Waybill]) -> None:
         count = retry_failed_events(TraceEvent.objects.filter(waybill__in=queryset.values("pk")))
         if count:
@@ -241,7 +260,7 @@ class WaybillAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, _("The selected waybills have no failed events."), messages.WARNING)
 
-    @admin.action(description=gettext_lazy("Add a trace event"), permissions=["change"])
+    @admin.action(description=gettext_lazy("Add a trace event"), permissions=["add_event"])
     def add_trace_event(self, request: HttpRequest, queryset: QuerySet[Waybill]) -> HttpResponse | None:
         """An intermediate page asks for the event; each selected waybill gets one."""
         if "apply" in request.POST:

@@ -1,4 +1,5 @@
-"""Error bodies of the API: ``{"detail": ..., "errcode": ...}``, and how they are documented."""
+"""Error bodies of the API: ``{"detail": ..., "errcode": ...}``, with ``"errmsg"`` for contact
+lookups, and how they are documented."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from .. import exceptions
+from ..contacts import contact_error_detail, contact_error_message, misconfigured_setting
 from ..models import Waybill
 from .openapi import OpenApiResponse
 from .serializers import ErrorSerializer
@@ -35,19 +37,26 @@ def documented(*codes: int) -> dict[int, Any]:
     return {code: known[code] for code in codes}
 
 
-def problem(code: int, detail: StrOrPromise, errcode: int | None = None) -> Response:
-    return Response({"detail": detail, "errcode": errcode}, status=code)
+def problem(code: int, detail: StrOrPromise, errcode: int | None = None, **extra: Any) -> Response:
+    return Response({"detail": detail, "errcode": errcode, **extra}, status=code)
 
 
 def contact_error(exc: Exception, waybill: Waybill) -> Response:
-    """WeChat's answer as a 4xx/5xx a client can act on; ``str(exc)`` never holds a secret."""
+    """A failed contact lookup as a 4xx/5xx a client can act on.
+
+    ``detail`` is all in the request's language and keeps WeChat's errcode; ``errmsg`` holds
+    the client's English description (WeChat's own errmsg among it), or null for an error of
+    this server, whose text stays in the log. Neither ever holds a secret.
+    """
     errcode = getattr(exc, "errcode", None)
+    errmsg = contact_error_detail(exc, waybill.token) or None
     if isinstance(exc, exceptions.WaybillNotFound):
         return problem(
             status.HTTP_404_NOT_FOUND,
             _("WeChat does not know waybill %(waybill_id)s (errcode %(errcode)s). Check the waybill ID.")
             % {"waybill_id": waybill.waybill_id, "errcode": errcode},
             errcode,
+            errmsg=errmsg,
         )
     if isinstance(exc, exceptions.InvalidWaybillToken):
         return problem(
@@ -58,14 +67,27 @@ def contact_error(exc: Exception, waybill: Waybill) -> Response:
             )
             % {"errcode": errcode},
             errcode,
+            errmsg=errmsg,
         )
     if isinstance(exc, exceptions.ConfigurationError):
         return problem(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            _("Contacts are unavailable until the settings are fixed: %(error)s") % {"error": exc},
+            _("Contacts are unavailable until the settings are fixed: %(error)s")
+            % {"error": misconfigured_setting(exc)},
+            errmsg=errmsg,
+        )
+    if isinstance(exc, exceptions.WeChatError):
+        return problem(
+            status.HTTP_502_BAD_GATEWAY,
+            _("WeChat could not show the contacts: %(error)s") % {"error": contact_error_message(exc)},
+            errcode,
+            errmsg=errmsg,
         )
     return problem(
         status.HTTP_502_BAD_GATEWAY,
-        _("WeChat could not show the contacts: %(error)s") % {"error": exc},
-        errcode,
+        _(
+            "The contacts are unavailable: an unexpected error occurred on this server while "
+            "fetching them. It has been logged; try again in a moment."
+        ),
+        errmsg=None,
     )

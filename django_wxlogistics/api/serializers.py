@@ -237,3 +237,11 @@ class ErrorSerializer(serializers.Serializer):
         allow_null=True,
         help_text=_("WeChat's errcode, when WeChat answered with one; else null."),
     )
+    errmsg = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "Contact lookups only: the technical description of the failure, in English, with "
+            "WeChat's own errmsg when it sent one; null when the error was on this server."
+        ),
+    )

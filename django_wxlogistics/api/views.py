@@ -5,6 +5,7 @@ Waybills are addressed by ``waybill_id``; their trace events are nested under th
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
@@ -37,6 +38,8 @@ from .openapi import (
 )
 from .permissions import api_permission_classes
 from .serializers import ContactSerializer, ErrorSerializer, TraceEventSerializer, WaybillSerializer
+
+logger = logging.getLogger("django_wxlogistics")
 
 
 def _events_in(state: str) -> Coalesce:
@@ -149,7 +152,10 @@ class WaybillViewSet(
             409: OpenApiResponse(
                 ErrorSerializer, description=_("The waybill has no token, or WeChat refused it (9300507).")
             ),
-            502: OpenApiResponse(ErrorSerializer, description=_("WeChat failed or could not be reached.")),
+            502: OpenApiResponse(
+                ErrorSerializer,
+                description=_("WeChat failed or could not be reached, or the lookup failed on this server."),
+            ),
             503: OpenApiResponse(ErrorSerializer, description=_("The WXLOGISTICS settings are incomplete.")),
         },
     )
@@ -167,6 +173,14 @@ class WaybillViewSet(
         try:
             contact = fetch_contact(waybill)
         except (exceptions.WeChatError, exceptions.ConfigurationError) as exc:
+            return contact_error(exc, waybill)
+        except Exception as exc:  # e.g. the cache backend: a 502 that says so, not a 500
+            # The traceback goes through the logger's RedactingFilter; the message names no secret.
+            logger.exception(
+                "Contacts of waybill %s could not be loaded over the API: unexpected %s.",
+                waybill.waybill_id,
+                type(exc).__name__,
+            )
             return contact_error(exc, waybill)
         reveal = can_view_contact(request.user)
         if reveal:

@@ -31,8 +31,11 @@ def make_client(db) -> Callable[..., Client]:
 
 @pytest.fixture
 def clerk_client(make_client) -> Client:
-    """Staff who may see and change waybills, but see contacts only masked."""
-    return make_client("clerk", "view_waybill", "change_waybill", "view_traceevent", "change_traceevent")
+    """Staff who may see and change waybills and add, retry and push their events, but see
+    contacts only masked."""
+    return make_client(
+        "clerk", "view_waybill", "change_waybill", "view_traceevent", "add_traceevent", "change_traceevent"
+    )
 
 
 @pytest.fixture
@@ -43,6 +46,7 @@ def supervisor_client(make_client) -> Client:
         "view_waybill",
         "change_waybill",
         "view_traceevent",
+        "add_traceevent",
         "change_traceevent",
         "view_contact",
         "view_contactaccess",

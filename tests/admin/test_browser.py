@@ -2,12 +2,14 @@
 
 Drives Debian's Chromium (``/usr/bin/chromium``, installed by ``make test``) through
 Playwright against pytest-django's live server, which talks to the sandbox over real HTTP.
-Screenshots go to ``test-artifacts/``; the documentation's come from here.
+Screenshots go to ``test-artifacts/``. The documentation's come from here: with
+``WXL_UPDATE_SCREENSHOTS=1`` they are written to ``docs/_static/screenshots/`` as well.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -36,7 +38,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+#: Where docs/admin.md finds its screenshots; written only when asked, so a test run never
+#: changes the documentation by surprise.
+DOC_SCREENSHOTS = ROOT / "docs" / "_static" / "screenshots"
+UPDATE_SCREENSHOTS = os.environ.get("WXL_UPDATE_SCREENSHOTS", "").lower() in ("1", "true", "yes")
 SENDER = {
     "name": "张三",
     "mobile": "18666666666",
@@ -81,7 +88,11 @@ def page(browser, live_server):
 
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"admin-{name}.png"), full_page=True)
+    path = ARTIFACTS / f"admin-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if UPDATE_SCREENSHOTS:
+        DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOC_SCREENSHOTS / path.name)
 
 
 def log_in(page, live_server) -> None:
@@ -89,7 +100,13 @@ def log_in(page, live_server) -> None:
     user.user_permissions.set(
         Permission.objects.filter(
             content_type__app_label="django_wxlogistics",
-            codename__in=["view_waybill", "change_waybill", "view_traceevent", "view_contact"],
+            codename__in=[
+                "view_waybill",
+                "change_waybill",
+                "view_traceevent",
+                "change_traceevent",  # the Retry button
+                "view_contact",
+            ],
         )
     )
     page.goto(f"{live_server.url}/admin/login/")

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
+from django_wxlogistics.enums import ActionType, EventState
 from django_wxlogistics.models import ContactAccess, Waybill
 from django_wxlogistics.services import contact_cache_key, fetch_contact
 from django_wxlogistics.signals import contact_viewed
-from tests.factories import WaybillFactory
+from tests.factories import TraceEventFactory, WaybillFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -227,3 +234,153 @@ def test_missing_credentials_name_the_setting(settings, supervisor_client, wecha
     response = supervisor_client.get(contact_url(WaybillFactory()), **FRAGMENT)
     assert response.status_code == 200
     assert "APPID" in response.content.decode()
+
+
+# --- errors of this server, and the words of WeChat's errors ----------------------------------
+
+
+class UnreachableCache(LocMemCache):
+    """A cache backend whose server is down: the one thing mocked, as it cannot fail here."""
+
+    def get(self, *args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    set = add = delete = get
+
+
+BROKEN_CACHE = {"default": {"BACKEND": f"{__name__}.UnreachableCache"}}
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_unexpected_error_shows_the_generic_message_and_is_logged(
+    settings, supervisor_client, registered, wechat_sandbox, caplog, method
+):
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "CONTACT_CACHE_SECONDS": 60}
+    with override_settings(CACHES=BROKEN_CACHE), caplog.at_level("ERROR", logger="django_wxlogistics"):
+        response = getattr(supervisor_client, method)(contact_url(registered), **FRAGMENT)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<p class="errornote wxl-contact-error">The contacts could not be loaded.</p>' in html
+    assert "data-wxl-reload" in html  # staff can try again
+    assert "6379" not in html and "Technical details" not in html  # the server's trouble stays in the log
+    assert SENDER_MOBILE not in html
+    assert ContactAccess.objects.count() == 0
+    [record] = [r for r in caplog.records if r.name == "django_wxlogistics" and r.levelname == "ERROR"]
+    assert registered.waybill_id in record.getMessage() and "ConnectionError" in record.getMessage()
+    assert record.exc_info is not None  # with the traceback
+    assert "Connection refused" in caplog.text
+    for secret in (registered.token, settings.WXLOGISTICS["APPSECRET"]):
+        assert secret not in caplog.text
+
+
+def error_note(html: str) -> str:
+    return re.search(r'<p class="errornote wxl-contact-error">(.*?)</p>', html, re.S).group(1)
+
+
+def test_the_panel_message_is_all_words_the_technical_detail_apart(
+    supervisor_client, registered, wechat_sandbox
+):
+    wechat_sandbox.set_faults(error_rate=1.0, kinds=["errcode"], apis=["logistics.getContact"])
+    html = supervisor_client.get(contact_url(registered), **FRAGMENT).content.decode()
+    assert error_note(html) == "WeChat is busy (-1). Try again in a moment."
+    detail = html[html.index('class="wxl-contact-error-detail"') :]
+    assert "logistics.getContact" in detail and "errcode -1" in detail  # the client's words, apart
+    assert registered.token not in html
+
+
+def test_wechat_errors_keep_their_errcode_in_a_whole_sentence(supervisor_client, registered, wechat_sandbox):
+    unknown = WaybillFactory(waybill_id="SF-NOT-AT-WECHAT")
+    html = supervisor_client.get(contact_url(unknown), **FRAGMENT).content.decode()
+    assert error_note(html) == "Waybill not found (40199). WeChat does not know this waybill ID."
+
+    assert "186****6666" in supervisor_client.get(contact_url(registered), **FRAGMENT).content.decode()
+    wechat_sandbox.set_faults(rate_limit=1, apis=["logistics.getContact"])
+    supervisor_client.get(contact_url(registered), **FRAGMENT)  # this second's one call
+    html = supervisor_client.get(contact_url(registered), **FRAGMENT).content.decode()
+    assert error_note(html) == "WeChat is rate limiting this app (45009). Try again in a minute."
+    assert "errcode 45009" in html.split('class="wxl-contact-error-detail"', 1)[1]
+
+
+# --- the contact cache does not skip the audit -----------------------------------------------
+
+
+def test_cached_contacts_are_fetched_once_but_every_reveal_is_audited(
+    settings, make_client, supervisor_client, registered, wechat_sandbox
+):
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "CONTACT_CACHE_SECONDS": 60}
+    api = make_client("api-auditor", "view_waybill", "view_contact")
+    seen = []
+
+    def listener(**kwargs):
+        seen.append((kwargs["channel"], kwargs["access"]))
+
+    contact_viewed.connect(listener)
+    try:
+        admin_pages = [supervisor_client.post(contact_url(registered), **FRAGMENT) for _ in range(2)]
+        api_answers = [
+            api.get(f"/wxlogistics/api/waybills/{registered.waybill_id}/contact/") for _ in range(2)
+        ]
+    finally:
+        contact_viewed.disconnect(listener)
+    assert all(SENDER_MOBILE in page.content.decode() for page in admin_pages)
+    assert [answer.json()["sender"]["mobile"] for answer in api_answers] == [SENDER_MOBILE] * 2
+    assert contact_calls(wechat_sandbox) == 1
+    accesses = list(ContactAccess.objects.order_by("pk"))
+    assert [(a.username, a.channel) for a in accesses] == [
+        ("supervisor", "admin"),
+        ("supervisor", "admin"),
+        ("api-auditor", "api"),
+        ("api-auditor", "api"),
+    ]
+    assert seen == [(a.channel, a) for a in accesses]
+
+
+# --- in Chinese --------------------------------------------------------------------------------
+
+
+def test_the_waybill_page_panel_and_errors_are_in_chinese(
+    settings, supervisor_client, registered, wechat_sandbox
+):
+    settings.LANGUAGE_CODE = "zh-hans"
+    TraceEventFactory(waybill=registered, action_type=ActionType.PICKED_UP, state=EventState.FAILED)
+
+    page = supervisor_client.get(reverse("admin:django_wxlogistics_waybill_change", args=[registered.pk]))
+    timeline = page.content.decode().split('id="wxl-timeline"', 1)[1].split("</fieldset>", 1)[0]
+    for label in (
+        "物流轨迹",
+        "轨迹节点",
+        "轨迹描述",
+        "推送状态",
+        "最近一次错误",
+        "已揽收",
+        "推送失败",
+        "重试",
+    ):
+        assert label in timeline, label
+    assert "联系人信息" in page.content.decode()  # the panel's heading
+
+    panel = supervisor_client.get(contact_url(registered), **FRAGMENT).content.decode()
+    for label in ("寄件人", "收件人", "手机", "固定电话", "地址", "显示未脱敏信息", "186****6666"):
+        assert label in panel, label
+    assert "Sender" not in panel and "Show unmasked" not in panel
+
+    wechat_sandbox.set_faults(error_rate=1.0, kinds=["errcode"], apis=["logistics.getContact"])
+    busy = supervisor_client.get(contact_url(registered), **FRAGMENT).content.decode()
+    assert error_note(busy) == "微信系统繁忙（-1），请稍后重试。"
+    assert "重试" in busy  # the Try again button
+
+    future = timezone.localtime() + timedelta(days=2)
+    form = supervisor_client.post(
+        reverse("admin:django_wxlogistics_waybill_changelist"),
+        {
+            "action": "add_trace_event",
+            ACTION_CHECKBOX_NAME: [registered.pk],
+            "apply": "1",
+            "action_type": ActionType.SIGNED,
+            "action_msg": "已签收",
+            "action_time_0": future.strftime("%Y-%m-%d"),
+            "action_time_1": future.strftime("%H:%M:%S"),
+        },
+    ).content.decode()
+    assert "轨迹时间比当前时间晚一小时以上。" in form  # the field's message
+    assert "添加轨迹事件" in form

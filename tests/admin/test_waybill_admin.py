@@ -233,15 +233,37 @@ def test_retry_button_makes_a_failed_event_pending(clerk_client):
     assert "has not failed" in response.content.decode()
 
 
-def test_view_only_staff_cannot_retry(make_client):
-    viewer = make_client("viewer", "view_waybill")
+@pytest.mark.parametrize(
+    "codenames",
+    [
+        ("view_waybill",),
+        # Changing waybills is not changing their events: the API asks for change_traceevent too.
+        ("view_waybill", "change_waybill", "view_traceevent"),
+    ],
+    ids=["view-only", "change-waybill-only"],
+)
+def test_view_only_staff_cannot_retry(make_client, codenames):
+    viewer = make_client("viewer", *codenames)
     event = TraceEventFactory(state=EventState.FAILED)
     html = viewer.get(change_url(event.waybill)).content.decode()
+    assert 'id="wxl-timeline"' in html  # the trace is there, without its Retry button
     assert "wxl-retry" not in html
     url = reverse("admin:django_wxlogistics_waybill_retry_event", args=[event.waybill.pk, event.pk])
     assert viewer.post(url).status_code == 403
     event.refresh_from_db()
     assert event.state == EventState.FAILED
+
+
+def test_change_traceevent_alone_lets_staff_retry_from_the_waybill_page(make_client):
+    retrier = make_client("retrier", "view_waybill", "change_traceevent")
+    event = TraceEventFactory(state=EventState.FAILED, attempts=10)
+    html = retrier.get(change_url(event.waybill)).content.decode()
+    assert html.count("wxl-retry") == 1
+    url = reverse("admin:django_wxlogistics_waybill_retry_event", args=[event.waybill.pk, event.pk])
+    response = retrier.post(url, follow=True)
+    assert "will be pushed again" in response.content.decode()
+    event.refresh_from_db()
+    assert (event.state, event.attempts) == (EventState.PENDING, 0)
 
 
 # --- actions ------------------------------------------------------------------------------
@@ -333,6 +355,50 @@ def test_view_only_staff_get_no_actions(make_client):
     response = run_action(viewer, "retry_failed_events", [failed])
     assert response.status_code == 200
     assert TraceEvent.objects.get().state == EventState.FAILED
+
+
+def offered_actions(client) -> set[str]:
+    html = client.get(reverse(CHANGELIST)).content.decode()
+    return {
+        name
+        for name in ("push_pending_now", "retry_failed_events", "add_trace_event")
+        if f'value="{name}"' in html
+    }
+
+
+def test_event_actions_need_the_event_permissions_as_in_the_api(make_client):
+    """change_waybill is not enough: pushing and retrying need change_traceevent, adding
+    needs add_traceevent, the permissions the API asks for."""
+    WaybillFactory()
+    waybill_changer = make_client("changer", "view_waybill", "change_waybill", "view_traceevent")
+    assert offered_actions(waybill_changer) == set()
+    failed = waybill_with_events(EventState.FAILED)
+    later = timezone.now() + timedelta(minutes=30)
+    pending = TraceEventFactory(waybill=failed, next_attempt_at=later)
+    run_action(waybill_changer, "retry_failed_events", [failed])
+    run_action(waybill_changer, "push_pending_now", [failed])
+    run_action(
+        waybill_changer, "add_trace_event", [failed], apply="1", action_type=ActionType.SIGNED, action_msg="x"
+    )
+    assert TraceEvent.objects.filter(state=EventState.FAILED).count() == 1
+    pending.refresh_from_db()
+    assert pending.next_attempt_at == later
+    assert TraceEvent.objects.count() == 2
+
+    retrier = make_client("retrier", "view_waybill", "change_traceevent")
+    assert offered_actions(retrier) == {"push_pending_now", "retry_failed_events"}
+    response = run_action(retrier, "retry_failed_events", [failed])
+    assert "1 failed event will be pushed again." in response.content.decode()
+    response = run_action(retrier, "push_pending_now", [failed])
+    assert "2 pending events will be pushed now." in response.content.decode()
+
+    adder = make_client("adder", "view_waybill", "add_traceevent")
+    assert offered_actions(adder) == {"add_trace_event"}
+    response = run_action(
+        adder, "add_trace_event", [failed], apply="1", action_type=ActionType.SIGNED, action_msg="已签收"
+    )
+    assert "Added the event “Signed for” to 1 waybill." in response.content.decode()
+    assert TraceEvent.objects.filter(action_type=ActionType.SIGNED).count() == 1
 
 
 def test_a_waybill_with_history_cannot_be_deleted_in_the_admin(admin_client):
