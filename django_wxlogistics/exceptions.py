@@ -111,6 +111,20 @@ class RateLimited(TransientError):
     advice = "Retry later, and slower"
 
 
+class TokenStoreError(TransientError):
+    """The shared access token could not be read or stored in the database.
+
+    ``errmsg`` says why: another process holding the lock for too long, or what the
+    database answered (e.g. ``database is locked``).
+    """
+
+    advice = "Retry later; if it persists, check the database (is `manage.py migrate` done?)"
+
+    def __str__(self) -> str:
+        where = f"{self.api}: " if self.api else ""
+        return f"{where}{self.describe()}: {self.errmsg}. {self.advice}"
+
+
 class AccessTokenError(WeChatError):
     """The access token was missing, invalid or expired."""
 

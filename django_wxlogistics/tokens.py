@@ -16,10 +16,12 @@ a dotted path
 
 ``stable`` and ``classic`` keep the token in the :class:`~django_wxlogistics.models.AccessToken`
 table (one row per AppID) with a per-process cache in front. A row lock
-(``SELECT … FOR UPDATE``) makes the fleet fetch once per expiry window: whoever holds the
-lock fetches, everyone else waits for it and reuses what it stored. Tokens are refreshed
-ahead of expiry (``ACCESS_TOKEN_REFRESH_MARGIN``) by one process while the others keep
-using the old one, and never used in their last :data:`LAST_SECONDS`.
+(``SELECT … FOR UPDATE``; on SQLite, which ignores it, the database's write lock) makes
+the fleet fetch once per expiry window: whoever holds the lock fetches, everyone else
+waits for it and reuses what it stored. Tokens are refreshed ahead of expiry
+(``ACCESS_TOKEN_REFRESH_MARGIN``) by one process while the others keep using the old one,
+and never used in their last :data:`LAST_SECONDS`. A database error on the way is a
+:class:`~django_wxlogistics.exceptions.TokenStoreError` (transient: retry later).
 """
 
 from __future__ import annotations
@@ -28,12 +30,15 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from django.db import OperationalError, connections, router, transaction
+from django.db.models import F
 from django.utils.module_loading import import_string
 
 from .conf import wx_settings
@@ -43,10 +48,10 @@ from .exceptions import (
     InvalidCredentials,
     InvalidRequest,
     ServerError,
-    TransientError,
+    TokenStoreError,
     WeChatError,
 )
-from .redaction import remember_secret
+from .redaction import redact, remember_secret
 
 if TYPE_CHECKING:
     from .client import Transport
@@ -63,13 +68,16 @@ LAST_SECONDS = 30
 #: the same token when asked a little before its refresh window).
 REFETCH_PAUSE = 30
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_LOCK_TIMED_OUT: Any = object()
 
 # On the token APIs, these codes mean the credentials are wrong, not the access token.
 _TOKEN_API_ERRORS: dict[int, type[WeChatError]] = {
     code: InvalidCredentials for code in (*AccessTokenError.errcodes, *InvalidCredentials.errcodes)
 }
 _TOKEN_API_ERRORS[40002] = InvalidRequest  # invalid grant_type
+
+
+class _LockTaken(Exception):
+    """Another process holds the token row's lock (it is fetching)."""
 
 
 @runtime_checkable
@@ -129,10 +137,11 @@ class SharedTokenProvider:
         self.appid = appid
         self._secret = secret
         self.margin = max(float(refresh_margin), LAST_SECONDS)
-        self._cached: _Entry | None = None
-        self._recheck_at = 0.0
+        # The cached entry and the time to look at the store again, swapped in one
+        # assignment: a reader never pairs one token with another token's deadline.
+        self._current: tuple[_Entry, float] | None = None
         self._lock = threading.Lock()
-        self._lock_pid = os.getpid()
+        _providers.add(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} appid={self.appid!r}>"
@@ -140,27 +149,29 @@ class SharedTokenProvider:
     # -- the two methods of the interface ---------------------------------------------
 
     def get_token(self) -> str:
-        entry = self._cached
-        if entry is not None and time.time() < self._recheck_at:
-            return entry.token
-        with self._local_lock():
+        current = self._current
+        if current is not None and time.time() < current[1]:
+            return current[0].token
+        with self._lock:
             now = time.time()
-            entry = self._cached
-            if entry is not None and now < self._recheck_at:
-                return entry.token
-            entry = self._load(now)
+            current = self._current
+            if current is not None and now < current[1]:
+                return current[0].token
+            with self._database_errors():
+                entry = self._load(now)
             self._remember(entry, time.time())
             return entry.token
 
     def invalidate(self, token: str) -> None:
-        with self._local_lock():
-            if self._cached is not None and self._cached.token == token:
-                self._cached = None
-                self._recheck_at = 0.0
+        with self._lock:
+            current = self._current
+            if current is not None and current[0].token == token:
+                self._current = None
         # Compare-and-set: a newer token another process stored meanwhile stays.
-        changed = _in_own_transaction(
-            lambda: self._rows().filter(appid=self.appid, token=token).update(expires_at=_EPOCH)
-        )
+        with self._database_errors(token):
+            changed = _in_own_transaction(
+                lambda: self._rows().filter(appid=self.appid, token=token).update(expires_at=_EPOCH)
+            )
         logger.info(
             "%s: WeChat refused the access token of %s; %s.",
             self.api,
@@ -184,15 +195,15 @@ class SharedTokenProvider:
         def fetch_and_store() -> FetchedToken:
             self._ensure_row()
             with transaction.atomic(using=self._alias()):
-                self._rows().select_for_update().get(appid=self.appid)
+                self._lock_row(wait=True)
                 fetched = self.fetch()
                 self._store(fetched, time.time())
                 return fetched
 
-        fetched = _in_own_transaction(fetch_and_store)
-        with self._local_lock():
-            self._cached = None
-            self._recheck_at = 0.0
+        with self._database_errors():
+            fetched = _in_own_transaction(fetch_and_store)
+        with self._lock:
+            self._current = None
         return fetched
 
     def _checked(self, payload: dict[str, Any]) -> FetchedToken:
@@ -217,20 +228,26 @@ class SharedTokenProvider:
 
     def _state(self, entry: _Entry, now: float) -> str:
         remaining = entry.expires_at - now
-        if remaining <= 0:
-            return "stale"
+        if remaining <= LAST_SECONDS:
+            return "stale"  # however recently it was fetched
         if remaining > self.margin or now - entry.fetched_at < REFETCH_PAUSE:
             return "fresh"
-        return "usable" if remaining > LAST_SECONDS else "stale"
+        return "usable"
 
     def _remember(self, entry: _Entry, now: float) -> None:
-        if self._state(entry, now) == "fresh":
+        state = self._state(entry, now)
+        last_use = entry.expires_at - LAST_SECONDS
+        if state == "fresh":
+            # margin >= LAST_SECONDS, so the cache never reaches into the last seconds.
             refresh_at = entry.expires_at - self.margin
-            self._recheck_at = max(refresh_at, min(entry.fetched_at + REFETCH_PAUSE, entry.expires_at))
-        else:
+            recheck_at = max(refresh_at, min(entry.fetched_at + REFETCH_PAUSE, last_use))
+        elif state == "usable":
             # Someone else is refreshing it right now; look again shortly.
-            self._recheck_at = now + 1.0
-        self._cached = entry
+            recheck_at = min(now + 1.0, last_use)
+        else:
+            # WeChat itself handed out a token this close to its end: nothing newer exists yet.
+            recheck_at = now + 1.0
+        self._current = (entry, recheck_at)
 
     def _read(self) -> _Entry | None:
         row = self._rows().filter(appid=self.appid).values_list("token", "expires_at", "fetched_at").first()
@@ -254,36 +271,64 @@ class SharedTokenProvider:
         return refreshed
 
     def _ensure_row(self) -> None:
+        if self._rows().filter(appid=self.appid).exists():
+            return
         # Its own short transaction, so the lock below never waits on an uncommitted INSERT.
         with transaction.atomic(using=self._alias()):
+            if self._is_sqlite():
+                self._take_sqlite_write_lock(wait=True)  # read-then-insert would fail, not wait
             self._rows().get_or_create(appid=self.appid, defaults={"token": "", "expires_at": _EPOCH})
 
     def _fetch_locked(self, *, wait: bool) -> _Entry | None:
-        self._ensure_row()
-        alias = self._alias()
-        with transaction.atomic(using=alias):
-            if wait:
-                self._bound_lock_wait(alias)
-            rows = self._rows().select_for_update(skip_locked=not wait and self._can_skip_locked())
-            try:
-                row = rows.filter(appid=self.appid).first()
-            except OperationalError:  # the lock wait ran out
-                row = _LOCK_TIMED_OUT
-            if row is _LOCK_TIMED_OUT:
-                raise TransientError(
-                    None,
-                    f"another process has been fetching the access token for over {self._lock_wait():g} s",
-                    self.api,
-                )
-            if row is None:
+        try:
+            self._ensure_row()
+            with transaction.atomic(using=self._alias()):
+                row = self._lock_row(wait=wait)
+                now = time.time()
+                if row is not None and row.token:
+                    current = _Entry(row.token, row.expires_at.timestamp(), row.fetched_at.timestamp())
+                    if self._state(current, now) == "fresh":
+                        remember_secret(current.token)
+                        return current  # another process refreshed it while we waited
+                return self._store(self.fetch(), now)
+        except _LockTaken:
+            if not wait:
                 return None  # another process holds the lock and is refreshing
-            now = time.time()
-            if row.token:
-                current = _Entry(row.token, row.expires_at.timestamp(), row.fetched_at.timestamp())
-                if self._state(current, now) == "fresh":
-                    remember_secret(current.token)
-                    return current  # another process refreshed it while we waited
-            return self._store(self.fetch(), now)
+            raise
+
+    def _lock_row(self, *, wait: bool) -> Any:
+        """Lock the token row until the transaction ends and read it; ``_LockTaken`` if busy."""
+        if self._is_sqlite():
+            self._take_sqlite_write_lock(wait=wait)
+            return self._rows().filter(appid=self.appid).first()
+        if wait:
+            self._bound_lock_wait(self._alias())
+        skip_locked = not wait and self._can_skip_locked()
+        try:
+            row = self._rows().select_for_update(skip_locked=skip_locked).filter(appid=self.appid).first()
+        except OperationalError:  # the lock wait ran out
+            raise _LockTaken from None
+        if row is None and skip_locked:
+            raise _LockTaken  # the row exists (_ensure_row): it was skipped because it is locked
+        return row
+
+    def _take_sqlite_write_lock(self, *, wait: bool) -> None:
+        # SQLite ignores FOR UPDATE. A write as the transaction's first statement takes the
+        # database's write lock now, waiting for it; reading first, then writing, would make
+        # every process but one fail with "database is locked" at its write instead.
+        alias = self._alias()
+        with connections[alias].cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout")
+            previous = int(cursor.fetchone()[0])
+            cursor.execute(f"PRAGMA busy_timeout = {int(self._lock_wait() * 1000) if wait else 0}")
+            try:
+                # In a savepoint, so that a busy error leaves the transaction usable for the reset.
+                with transaction.atomic(using=alias):
+                    self._rows().filter(appid=self.appid).update(appid=F("appid"))
+            except OperationalError:
+                raise _LockTaken from None
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {previous}")
 
     def _store(self, fetched: FetchedToken, now: float) -> _Entry:
         self._rows().filter(appid=self.appid).update(
@@ -300,6 +345,22 @@ class SharedTokenProvider:
         )
         return _Entry(fetched.token, now + fetched.expires_in, now)
 
+    @contextmanager
+    def _database_errors(self, *secrets: str) -> Iterator[None]:
+        """Database errors of the token store as a transient ``TokenStoreError``, without secrets."""
+        try:
+            yield
+        except _LockTaken:
+            raise TokenStoreError(
+                None,
+                "another process has been fetching the access token; "
+                f"gave up waiting for it after at most {self._lock_wait():g} s",
+                self.api,
+            ) from None
+        except OperationalError as exc:
+            # from None: the database's exception and its SQL stay out of the message and logs.
+            raise TokenStoreError(None, redact(f"the database answered: {exc}", *secrets), self.api) from None
+
     def _lock_wait(self) -> float:
         """Seconds to wait for another process's fetch: one fetch's timeouts, and a second more."""
         timeout = self.transport.timeout
@@ -308,6 +369,7 @@ class SharedTokenProvider:
     def _bound_lock_wait(self, alias: str) -> None:
         # If the fetch of the process holding the lock fails, its waiters must not each try
         # in turn (N x the timeout): they give up after one fetch's time, as transient errors.
+        # PostgreSQL only (SQLite: the busy timeout above); MySQL waits innodb_lock_wait_timeout.
         connection = connections[alias]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -316,12 +378,22 @@ class SharedTokenProvider:
     def _can_skip_locked(self) -> bool:
         return bool(connections[self._alias()].features.has_select_for_update_skip_locked)
 
-    def _local_lock(self) -> threading.Lock:
-        # A lock inherited through fork may be held by a thread that does not exist here.
-        if self._lock_pid != os.getpid():
-            self._lock = threading.Lock()
-            self._lock_pid = os.getpid()
-        return self._lock
+    def _is_sqlite(self) -> bool:
+        return connections[self._alias()].vendor == "sqlite"
+
+
+# Every provider of this process, so that a forked child can renew their locks.
+_providers: weakref.WeakSet[SharedTokenProvider] = weakref.WeakSet()
+
+
+def _renew_locks_after_fork() -> None:
+    # A lock inherited through fork may be held by a thread that does not exist in the child;
+    # the child has a single thread here, so replacing the locks cannot race.
+    for provider in list(_providers):
+        provider._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_renew_locks_after_fork)
 
 
 class StableTokenProvider(SharedTokenProvider):
@@ -410,6 +482,7 @@ def _in_own_transaction(fn: Callable[[], T]) -> T:
     alias = router.db_for_write(AccessToken)
     connection = connections[alias]
     # SQLite has one writer at a time: a second connection would wait on the caller's lock.
+    # So there the token is stored in the caller's transaction, and lost if it rolls back.
     if not connection.in_atomic_block or connection.vendor == "sqlite":
         return fn()
     outcome: dict[str, Any] = {}

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import multiprocessing
+import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +19,12 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from django_wxlogistics.client import WeChatLogisticsClient, get_client, reset_client
-from django_wxlogistics.exceptions import AccessTokenError, ConfigurationError, TransientError
+from django_wxlogistics.exceptions import (
+    AccessTokenError,
+    ConfigurationError,
+    TokenStoreError,
+    TransientError,
+)
 from django_wxlogistics.models import AccessToken
 from django_wxlogistics.tokens import (
     LAST_SECONDS,
@@ -23,7 +34,7 @@ from django_wxlogistics.tokens import (
     build_provider,
 )
 
-from .conftest import APPID, WAYBILL_TOKEN
+from .conftest import APPID, APPSECRET, WAYBILL_TOKEN
 
 PUSH = (WAYBILL_TOKEN, "SF1", 1533052800, 100001, "picked up")
 
@@ -121,6 +132,58 @@ def test_processes_hitting_a_missing_then_expired_token_make_one_fetch_each_time
     assert all(child.exitcode == 0 for child in children)
 
 
+def run_sqlite_shop(tmp_path: Path, **options: Any) -> tuple[dict[str, Any], str]:
+    """Run tests/client/sqlite_fleet.py on a fresh SQLite file; its report and its log lines."""
+    options = {
+        "database": str(tmp_path / "shop.sqlite3"),
+        "appid": APPID,
+        "secret": APPSECRET,
+        "waybill_token": WAYBILL_TOKEN,
+        **options,
+    }
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.client.sqlite_fleet", json.dumps(options)],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1]), result.stderr
+
+
+@pytest.mark.parametrize("mode", ["stable", "classic"])
+def test_processes_on_a_sqlite_database_make_one_fetch(sandbox: Any, tmp_path: Path, mode: str) -> None:
+    report, logs = run_sqlite_shop(tmp_path, url=sandbox.url, scenario="race", processes=6, mode=mode)
+    assert report["outcomes"] == [{"ok": True, "seconds": o["seconds"]} for o in report["outcomes"]]
+    assert len(report["outcomes"]) == 6 and report["exitcodes"] == [0] * 6
+    assert sandbox.stats()["token_fetches"] == 1  # not one per process
+    calls = sandbox.calls(api="logistics.updatePath")
+    used = {c["access_token"] for c in calls}
+    assert len(used) == 1 and [c["reply"]["errcode"] for c in calls] == [0] * 6
+    assert "database is locked" not in logs
+    for secret in (*used, APPSECRET, WAYBILL_TOKEN):
+        assert secret not in logs
+
+
+def test_on_sqlite_waiting_for_the_write_lock_is_bounded_and_transient(sandbox: Any, tmp_path: Path) -> None:
+    # TIMEOUT 0.2 + 0.3 s: a waiter gives up after one fetch's time and a second, 1.5 s.
+    report, logs = run_sqlite_shop(tmp_path, url=sandbox.url, scenario="held", timeout=[0.2, 0.3])
+    for case in ("no_row", "expired"):  # the row not yet made; the stored token expired
+        failed = report[case]
+        assert not failed["ok"], case
+        assert failed["error"] == TokenStoreError.__name__ and failed["retryable"] is True
+        assert "another process has been fetching the access token" in failed["message"]
+        assert 1.4 < failed["seconds"] < 10
+    assert report["after_release"]["ok"] and report["after_second_release"]["ok"]
+    assert sandbox.stats()["token_fetches"] == 2  # once per released lock, none while it was held
+    used = {c["access_token"] for c in sandbox.calls(api="logistics.updatePath")}
+    for secret in (*used, APPSECRET, WAYBILL_TOKEN):
+        assert secret not in logs and all(secret not in report[c]["message"] for c in ("no_row", "expired"))
+
+
 @pytest.mark.usefixtures("no_stored_token")
 def test_invalidate_only_removes_the_refused_token(sandbox: Any) -> None:
     provider = get_client().tokens
@@ -207,6 +270,73 @@ def test_a_token_in_its_last_seconds_is_never_used(sandbox: Any, wx_settings_for
     get_client().update_path(*PUSH)
     used = sandbox.calls(api="logistics.updatePath")[-1]["access_token"]
     assert used != old and used == stored().token
+
+
+@pytest.mark.usefixtures("no_stored_token")
+def test_a_token_fetched_moments_ago_is_not_used_in_its_last_seconds(
+    sandbox: Any, wx_settings_for: Any
+) -> None:
+    # Tokens live 33 s: fresh when fetched, in their last 30 s after 3 s.
+    wx_settings_for(sandbox.url, ACCESS_TOKEN="classic")
+    sandbox.configure(token_ttl=LAST_SECONDS + 3)
+
+    def used_tokens() -> list[str]:
+        return [c["access_token"] for c in sandbox.calls(api="logistics.updatePath")]
+
+    get_client().update_path(*PUSH)
+    time.sleep(3.5)
+    reset_client()  # another process: it finds a token fetched 3.5 s ago, with 29.5 s left
+    get_client().update_path(*PUSH)
+    first, second = used_tokens()
+    assert second != first and second == stored().token
+    time.sleep(3.5)
+    get_client().update_path(*PUSH)  # the same process: its cache must not reach the last seconds
+    assert used_tokens()[2] not in (first, second) and used_tokens()[2] == stored().token
+    assert sandbox.stats()["token_fetches"] == 3
+
+
+@pytest.mark.usefixtures("no_stored_token")
+def test_a_process_forked_while_a_thread_fetches_gets_its_own_token(sandbox: Any) -> None:
+    # Celery's prefork pool forks whenever it likes; a lock held by a thread of the parent
+    # must not hang the child.
+    provider = get_client().tokens
+    sandbox.set_faults(error_rate=1.0, kinds=("hang",), hang_seconds=3, apis=["stable_token"])
+    fetching = threading.Thread(target=lambda: _swallow(provider.get_token))
+    fetching.start()
+    deadline = time.monotonic() + 10
+    while not sandbox.calls(api="stable_token") and time.monotonic() < deadline:
+        time.sleep(0.05)  # the thread is now inside the fetch, holding the provider's lock
+    assert sandbox.calls(api="stable_token")
+    sandbox.clear_faults()
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    connections.close_all()
+    child = context.Process(target=_token_in_child, args=(provider, results))
+    child.start()
+    try:
+        kind, value = results.get(timeout=30)
+    finally:
+        child.join(timeout=30)
+        fetching.join(timeout=30)
+    assert (kind, child.exitcode) == ("ok", 0), value
+    assert value == stored().token
+
+
+def _swallow(call: Any) -> None:
+    try:
+        with contextlib.suppress(Exception):  # the hung fetch times out; only the child matters
+            call()
+    finally:
+        connections.close_all()
+
+
+def _token_in_child(provider: Any, results: Any) -> None:
+    try:
+        results.put(("ok", provider.get_token()))
+    except BaseException as exc:
+        results.put(("error", repr(exc)))
+    finally:
+        connections.close_all()
 
 
 @pytest.mark.usefixtures("no_stored_token")
