@@ -3,7 +3,8 @@
 The access token travels in every URL (``?access_token=``), and URLs turn up in places
 the app does not write itself: ``requests`` exception messages, urllib3's DEBUG request
 log, tracebacks. Everything the app logs or raises goes through :func:`redact`, and
-:func:`install_log_filters` puts :class:`RedactingFilter` on the loggers that print URLs.
+:func:`install_log_filters` puts :class:`RedactingFilter` on the loggers that print URLs
+and on every logger of this package.
 
 Two kinds of redaction are combined:
 
@@ -19,6 +20,7 @@ import logging
 import re
 import threading
 from collections import deque
+from pathlib import Path
 
 #: What a secret is replaced with.
 PLACEHOLDER = "[redacted]"
@@ -33,7 +35,15 @@ _JSON = re.compile(
 )
 
 #: The loggers known to print request URLs (with their query string) on their own.
-URL_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.poolmanager")
+URL_LOGGERS = (
+    "urllib3.connectionpool",
+    "urllib3.connection",  # "Failed to parse headers (url=%s)" at WARNING
+    "urllib3.response",
+    "urllib3.util.retry",
+    "urllib3.poolmanager",
+)
+#: The fake WeChat server speaks for WeChat, not for the app: it masks its own logs.
+_UNFILTERED = ("django_wxlogistics.sandbox",)
 
 _remembered: deque[str] = deque(maxlen=32)
 _remembered_lock = threading.Lock()
@@ -104,13 +114,30 @@ _installed = False
 _install_lock = threading.Lock()
 
 
+def package_logger_names() -> list[str]:
+    """``django_wxlogistics`` and the name of each of its modules (the names its loggers use).
+
+    A filter on a logger sees only the records logged there, not those of its children, so
+    each module's logger needs its own. Read from the files, so a new module is covered
+    without being imported here.
+    """
+    root = Path(__file__).resolve().parent
+    names = {root.name}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names.add(".".join((root.name, *parts)))
+    return sorted(n for n in names if not any(n == u or n.startswith(u + ".") for u in _UNFILTERED))
+
+
 def install_log_filters() -> None:
     """Put :class:`RedactingFilter` on urllib3's URL-printing loggers and on ours. Idempotent."""
     global _installed
     with _install_lock:
         if _installed:
             return
-        for name in (*URL_LOGGERS, "django_wxlogistics"):
+        for name in (*URL_LOGGERS, *package_logger_names()):
             logger = logging.getLogger(name)
             if not any(isinstance(f, RedactingFilter) for f in logger.filters):
                 logger.addFilter(RedactingFilter())

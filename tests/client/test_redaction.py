@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import ast
 import logging
+import socket
+import threading
 import traceback
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from django_wxlogistics.client import WeChatLogisticsClient, get_client
 from django_wxlogistics.exceptions import NetworkError, WeChatError
-from django_wxlogistics.redaction import PLACEHOLDER, RedactingFilter, redact, remember_secret
+from django_wxlogistics.redaction import (
+    PLACEHOLDER,
+    URL_LOGGERS,
+    RedactingFilter,
+    package_logger_names,
+    redact,
+    remember_secret,
+)
 
 from .conftest import APPSECRET, WAYBILL_TOKEN
 
@@ -167,15 +178,93 @@ def test_a_failed_classic_fetch_hides_the_secret_in_its_url(debug_logs: Any, wx_
     assert_nothing_secret(record_texts(debug_logs), APPSECRET)
 
 
+def _serve_a_malformed_header(body: bytes) -> tuple[str, socket.socket]:
+    """A WeChat behind a proxy that adds a header line without a colon; answers each request."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\nConnection: close\r\na header line without a colon\r\n\r\n%s"
+                    % (len(body), body)
+                )
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", listener
+
+
+def test_urllib3_warning_about_a_malformed_header_hides_the_url_secrets(
+    caplog: pytest.LogCaptureFixture, wx_settings_for: Any
+) -> None:
+    url, listener = _serve_a_malformed_header(b'{"errcode": 0, "errmsg": "ok"}')
+    try:
+        wx_settings_for(url)
+        caplog.set_level(logging.WARNING)
+        WeChatLogisticsClient(access_token=FixedTokens()).update_path(
+            WAYBILL_TOKEN, "SF1", 1533052800, 100001, "picked up"
+        )
+    finally:
+        listener.close()
+    [warning] = [r for r in caplog.records if r.name == "urllib3.connection"]
+    assert "Failed to parse headers" in warning.getMessage()
+    assert f"access_token={PLACEHOLDER}" in warning.getMessage()  # the URL is still there, redacted
+    assert_nothing_secret(record_texts(caplog), ACCESS_TOKEN, WAYBILL_TOKEN, APPSECRET)
+
+
+def _logger_names_in_the_package() -> set[str]:
+    """Every logger the package's code asks for: getLogger("...") and getLogger(__name__)."""
+    root = Path(__file__).resolve().parents[2] / "django_wxlogistics"
+    names = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "getLogger" and node.args:
+                argument = node.args[0]
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                    names.add(argument.value)
+                elif isinstance(argument, ast.Name) and argument.id == "__name__":
+                    module = ".".join(path.relative_to(root.parent).with_suffix("").parts)
+                    names.add(module.removesuffix(".__init__"))
+    return names
+
+
+def test_every_logger_of_the_package_redacts(caplog: pytest.LogCaptureFixture) -> None:
+    WeChatLogisticsClient(access_token=FixedTokens())  # installs the filters, as Django's start does
+    ours = {n for n in _logger_names_in_the_package() if n.startswith("django_wxlogistics")}
+    # The fake WeChat masks its own log lines; everything else of the package must redact.
+    ours = {n for n in ours if not n.startswith("django_wxlogistics.sandbox")}
+    assert {"django_wxlogistics", "django_wxlogistics.delivery", "django_wxlogistics.receivers"} <= ours
+    assert ours <= set(package_logger_names())
+    caplog.set_level(logging.DEBUG)
+    remember_secret(ACCESS_TOKEN)
+    for name in sorted({*ours, *URL_LOGGERS, "django_wxlogistics.messages"}):
+        logging.getLogger(name).warning(
+            "retrying POST /cgi-bin/x?access_token=%s for %s with %s",
+            "shape-token-0123456789",
+            WAYBILL_TOKEN,
+            ACCESS_TOKEN,
+        )
+    assert {r.name for r in caplog.records} >= {"django_wxlogistics.delivery", "urllib3.response"}
+    assert_nothing_secret(record_texts(caplog), "shape-token-0123456789", ACCESS_TOKEN, APPSECRET)
+
+
 def test_the_filters_are_installed_when_django_starts() -> None:
     import os
     import subprocess
     import sys
 
+    ours = ("django_wxlogistics", "django_wxlogistics.delivery", "django_wxlogistics.receivers")
+    names = (*URL_LOGGERS, *ours)
     script = (
         "import logging, django; django.setup(); "
         "from django_wxlogistics.redaction import RedactingFilter; "
-        "names = ('urllib3.connectionpool', 'urllib3.util.retry', 'django_wxlogistics'); "
+        f"names = {names!r}; "
         "print(all(any(isinstance(f, RedactingFilter) for f in logging.getLogger(n).filters) for n in names))"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
