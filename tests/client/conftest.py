@@ -56,10 +56,15 @@ def client(sandbox: Any) -> Iterator[WeChatLogisticsClient]:
 
 @dataclass
 class Scripted:
-    """A tiny WeChat that replies from a script. ``replies``: (status, body) pairs, in order."""
+    """A tiny WeChat that replies from a script. ``replies``: (status, body) pairs, in order.
+
+    ``token_replies`` are the answers of the token APIs, in order; once they run out, each
+    fetch gets a new token.
+    """
 
     url: str = ""
     replies: list[tuple[int, Any]] = field(default_factory=list)
+    token_replies: list[tuple[int, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     token_fetches: int = 0
     tag: str = field(default_factory=lambda: secrets.token_hex(4))
@@ -96,7 +101,11 @@ def _handler(script: Scripted) -> type[BaseHTTPRequestHandler]:
                 if parts.path in ("/cgi-bin/stable_token", "/cgi-bin/token"):
                     script.token_fetches += 1
                     token = f"scripted-token-{script.token_fetches:04d}-{script.tag}"
-                    status, body = 200, {"access_token": token, "expires_in": 7200}
+                    status, body = (
+                        script.token_replies.pop(0)
+                        if script.token_replies
+                        else (200, {"access_token": token, "expires_in": 7200})
+                    )
                 else:
                     status, body = (
                         script.replies.pop(0) if script.replies else (200, {"errcode": 0, "errmsg": "ok"})

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,6 +49,41 @@ def test_a_wrong_secret_fails_with_what_wechat_said(wx_settings_for: Any) -> Non
     assert "The credentials do not work" in message and "errcode 40125" in message
     assert "WXLOGISTICS['APPSECRET']" in message
     assert APPSECRET not in message and "the-real-secret-000" not in message
+
+
+def test_classic_mode_says_that_the_check_replaces_the_token(sandbox: Any, wx_settings_for: Any) -> None:
+    wx_settings_for(sandbox.url, ACCESS_TOKEN="classic")
+    output = run_check()
+    assert "The credentials work" in output
+    assert "stops working about 5 minutes from now" in output
+    assert sandbox.stats()["token_fetches"] == 1
+
+
+def test_stable_mode_does_not_warn(sandbox: Any) -> None:
+    assert "5 minutes" not in run_check()
+
+
+def test_tables_not_migrated(tmp_path: Path) -> None:
+    # A shop that has not run migrate yet: a plain error that says what to do, no traceback.
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'never-migrated.sqlite3'}",
+        "WX_APPSECRET": APPSECRET,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "wxlogistics_check"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "CommandError: The access token table cannot be used" in result.stderr
+    assert "no such table" in result.stderr and "python manage.py migrate" in result.stderr
+    assert "Traceback" not in result.stderr and APPSECRET not in result.stderr + result.stdout
 
 
 def test_wechat_out_of_reach(wx_settings_for: Any) -> None:

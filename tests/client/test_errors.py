@@ -203,6 +203,28 @@ def test_an_unknown_token_in_the_sandbox_is_refreshed_once(sandbox: Any) -> None
 
 
 @pytest.mark.parametrize(
+    ("mode", "api"), [("stable", "auth.getStableAccessToken"), ("classic", "auth.getAccessToken")]
+)
+@pytest.mark.parametrize(
+    ("errcode", "cls"),
+    [(40001, InvalidCredentials), (40014, InvalidCredentials), (40002, InvalidRequest)],
+)
+def test_errcodes_of_the_token_apis(
+    scripted: Any, wx_settings_for: Any, mode: str, api: str, errcode: int, cls: type[WeChatError]
+) -> None:
+    # On the token APIs 40001 means a wrong AppSecret, not a stale access token: no refetch loop.
+    wx_settings_for(scripted.url, ACCESS_TOKEN=mode)
+    scripted.token_replies.append((200, {"errcode": errcode, "errmsg": "what WeChat said"}))
+    with pytest.raises(WeChatError) as info:
+        get_client().update_path(*PUSH)
+    assert type(info.value) is cls
+    assert (info.value.errcode, info.value.api) == (errcode, api)
+    assert scripted.token_fetches == 1 and scripted.business_requests() == []
+    if cls is InvalidCredentials:
+        assert "WXLOGISTICS['APPSECRET']" in str(info.value)
+
+
+@pytest.mark.parametrize(
     ("appid", "secret", "errcode"),
     [("wxclienttest00001", "the-wrong-secret", 40125), ("wxsomebodyelse001", APPSECRET, 40013)],
 )

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, router
 from django.utils.translation import gettext as _
 
 from django_wxlogistics.client import get_client
 from django_wxlogistics.conf import wx_settings
-from django_wxlogistics.exceptions import ConfigurationError, NetworkError, WeChatError
+from django_wxlogistics.exceptions import ConfigurationError, NetworkError, TokenStoreError, WeChatError
 from django_wxlogistics.redaction import redact
-from django_wxlogistics.tokens import CloudTokenProvider, SharedTokenProvider
+from django_wxlogistics.tokens import ClassicTokenProvider, CloudTokenProvider, SharedTokenProvider
 
 
 class Command(BaseCommand):
@@ -36,6 +37,7 @@ class Command(BaseCommand):
             )
             return
         if isinstance(provider, SharedTokenProvider):
+            self._check_database()
             self.stdout.write(
                 _("Asking %(url)s for an access token for AppID %(appid)s (%(mode)s mode)…")
                 % {"url": base_url, "appid": provider.appid, "mode": wx_settings.ACCESS_TOKEN}
@@ -50,9 +52,30 @@ class Command(BaseCommand):
         if failure:
             raise CommandError(failure)
 
+    def _check_database(self) -> None:
+        # The token is stored for the fleet: a missing table is a setup step, not a WeChat error.
+        from django_wxlogistics.models import AccessToken
+
+        try:
+            AccessToken.objects.using(router.db_for_write(AccessToken)).exists()
+        except DatabaseError as exc:
+            raise CommandError(self._database_failure(exc)) from None
+
+    def _database_failure(self, error: object) -> str:
+        return _(
+            "The access token table cannot be used (the database said: %(error)s). "
+            "Run `python manage.py migrate`, and check the DATABASES setting."
+        ) % {"error": redact(error)}
+
     def _check_shared(self, provider: SharedTokenProvider, base_url: str) -> str:
         try:
             fetched = provider.refresh()
+        except DatabaseError as exc:
+            return self._database_failure(exc)
+        except TokenStoreError as exc:
+            return _("The access token could not be stored for the shop's processes. %(error)s") % {
+                "error": exc
+            }
         except NetworkError as exc:
             return _("Could not reach WeChat at %(url)s: %(error)s") % {"url": base_url, "error": exc}
         except WeChatError as exc:
@@ -66,6 +89,17 @@ class Command(BaseCommand):
                 % {"minutes": fetched.expires_in // 60}
             )
         )
+        if isinstance(provider, ClassicTokenProvider):
+            self.stdout.write(
+                self.style.WARNING(
+                    _(
+                        "Classic mode: each fetch makes a new access token, so the token that other "
+                        "processes and systems hold for this AppID stops working about 5 minutes from now. "
+                        "This shop's processes switch to the new one when WeChat refuses the old one; "
+                        "another system that fetches tokens for this AppID does not."
+                    )
+                )
+            )
         return ""
 
     def _check_custom(self, provider: Any) -> str:
