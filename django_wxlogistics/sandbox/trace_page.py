@@ -73,8 +73,13 @@ def _other(lang: str) -> str:
     return "en" if lang == "zh" else "zh"
 
 
-def format_time(action_time: int) -> str:
-    return datetime.datetime.fromtimestamp(action_time, CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S")
+def format_time(action_time: Any) -> str:
+    """The time in China Standard Time; a value no date can show is shown as it was received."""
+    try:
+        moment = datetime.datetime.fromtimestamp(action_time, CHINA_TIME)
+    except (OverflowError, OSError, ValueError, TypeError):
+        return str(action_time)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def render_trace(waybill_id: str, events: list[dict[str, Any]], lang: str) -> str:

@@ -6,6 +6,9 @@ from typing import Any
 
 from .labels import ACTION_TYPES
 
+#: the largest ``action_time`` accepted: an unsigned 32-bit Unix time (the year 2106)
+MAX_ACTION_TIME = 2**32 - 1
+
 
 class DataFormatError(ValueError):
     """A body field is missing or has the wrong type (errcode 47001)."""
@@ -44,8 +47,11 @@ def validate_update_path(body: Any) -> dict[str, Any]:
     token = _require_str(body, "token")
     waybill_id = _require_str(body, "waybill_id")
     action_time = _require_int(body, "action_time")
-    if action_time < 0:
-        raise DataFormatError("field 'action_time' must be a Unix timestamp (seconds), not negative")
+    if not 0 <= action_time <= MAX_ACTION_TIME:
+        raise DataFormatError(
+            f"field 'action_time' must be a Unix timestamp (seconds) from 0 to {MAX_ACTION_TIME}, "
+            f"not {action_time}"
+        )
     action_type = _require_int(body, "action_type")
     if action_type not in ACTION_TYPES:
         raise DataFormatError(

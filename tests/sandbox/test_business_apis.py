@@ -41,6 +41,8 @@ def without(key: str) -> dict:
         {**GOOD, "action_time": 1533052800.5},
         {**GOOD, "action_time": True},
         {**GOOD, "action_time": -1},
+        {**GOOD, "action_time": 2**32},
+        {**GOOD, "action_time": 10**20},
         {**GOOD, "action_type": "300002"},
         {**GOOD, "action_type": 300001},
         {**GOOD, "action_type": False},
@@ -56,6 +58,54 @@ def test_update_path_rejects_missing_or_mistyped_fields(wechat_sandbox, wechat: 
     reply = wechat.post(UPDATE_PATH, body).json()
     assert reply["errcode"] == 47001
     assert reply["errmsg"].startswith("data format error")
+    assert wechat_sandbox.trace("SF1") == []
+
+
+@pytest.mark.parametrize("action_time", [0, 2**32 - 1])
+def test_update_path_accepts_action_times_from_0_to_2_pow_32_minus_1(
+    wechat_sandbox, wechat: WeChatCaller, action_time
+):
+    assert wechat.update_path(action_time=action_time)["errcode"] == 0
+    assert [e["action_time"] for e in wechat_sandbox.trace("SF1")] == [action_time]
+
+
+def test_an_action_time_out_of_range_is_named_in_the_error(wechat: WeChatCaller):
+    reply = wechat.update_path(action_time=10**20)
+    assert reply["errcode"] == 47001
+    assert "action_time" in reply["errmsg"] and "4294967295" in reply["errmsg"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"token": "T1", "waybill_id": 12345678901},
+        {"token": "T1", "waybill_id": ["SF1"]},
+        {"token": "T1", "waybill_id": None},
+        {"token": "T1", "waybill_id": ""},
+        {"token": "T1"},
+        {"token": 1, "waybill_id": "SF1"},
+        {"token": "", "waybill_id": "SF1"},
+        {"waybill_id": "SF1"},
+    ],
+)
+def test_get_contact_rejects_missing_empty_or_mistyped_fields(wechat: WeChatCaller, body):
+    reply = wechat.post(GET_CONTACT, body).json()
+    assert reply["errcode"] == 47001
+    assert reply["errmsg"].startswith("data format error")
+    assert "sender" not in reply and "receiver" not in reply
+
+
+def test_update_path_with_an_expired_access_token_is_42001(wechat_sandbox, wechat: WeChatCaller):
+    access_token = wechat.access_token()
+    assert wechat_sandbox.expire_tokens() == 1
+    assert wechat.post(UPDATE_PATH, GOOD, access_token=access_token).json()["errcode"] == 42001
+    assert wechat_sandbox.trace("SF1") == []
+
+
+def test_update_path_without_an_access_token_is_41001(wechat_sandbox, wechat: WeChatCaller):
+    assert wechat.post(UPDATE_PATH, GOOD, access_token="").json()["errcode"] == 41001
+    reply = wechat.session.post(f"{wechat.url}{UPDATE_PATH}", json=GOOD, timeout=5).json()
+    assert reply["errcode"] == 41001
     assert wechat_sandbox.trace("SF1") == []
 
 

@@ -64,7 +64,33 @@ def test_index_links_each_waybill(shipped):
     page = requests.get(f"{shipped.url}/__sandbox__/?lang=en", timeout=5).text
     assert "Sandbox waybills" in page
     assert 'href="/__sandbox__/trace/SF%3C1%3E?lang=en"' in page
+    assert "SF&lt;1&gt;</a>" in page
     assert "3 updates" in page
-    assert (
-        "还没有运单" in requests.get(f"{shipped.url}/__sandbox__/", timeout=5).text or "SF&lt;1&gt;" in page
-    )
+    chinese = requests.get(f"{shipped.url}/__sandbox__/", timeout=5).text
+    assert "沙箱运单" in chinese and "3 条轨迹" in chinese
+    assert "还没有运单" not in chinese
+
+
+def test_index_without_waybills(wechat_sandbox):
+    assert "还没有运单" in requests.get(f"{wechat_sandbox.url}/__sandbox__/", timeout=5).text
+    assert "No waybills yet" in requests.get(f"{wechat_sandbox.url}/__sandbox__/?lang=en", timeout=5).text
+
+
+def test_the_latest_action_time_renders(wechat_sandbox, wechat: WeChatCaller):
+    wechat_sandbox.register_waybill("SF3", "T3")
+    assert wechat.update_path(waybill_id="SF3", token="T3", action_time=2**32 - 1)["errcode"] == 0
+    response = requests.get(wechat_sandbox.trace_url("SF3"), timeout=5)
+    assert response.status_code == 200
+    assert "2106-02-07 14:28:15" in response.text  # 2**32 - 1 in China Standard Time
+
+
+@pytest.mark.parametrize("action_time", [10**20, -(10**20), 2**63])
+def test_a_time_no_date_can_show_does_not_break_the_page(wechat_sandbox, action_time):
+    # updatePath refuses such a time (47001); an event stored another way still renders.
+    server = wechat_sandbox.server
+    waybill = server.state.register_waybill("SF4", "T4")
+    server.state.add_event(waybill, {"action_time": action_time, "action_type": 100001, "action_msg": "揽件"})
+    response = requests.get(wechat_sandbox.trace_url("SF4"), timeout=5)
+    assert response.status_code == 200
+    assert f'<div class="time">{action_time}</div>' in response.text
+    assert "揽件" in response.text
