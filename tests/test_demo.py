@@ -50,6 +50,9 @@ def test_the_demo_starts_everything_and_serves_the_admin(tmp_path: Path) -> None
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     assert "The demo is up" in result.stdout
     assert "the status change reached the sandbox" in result.stdout  # worker, broker, sandbox
+    # A waybill added in the admin while the demo runs is registered in the sandbox by the web
+    # process (not auto-registered), and its push is accepted.
+    assert "added in the admin, is registered in the sandbox: its push was accepted" in result.stdout
     assert "'admin'" in result.stdout  # the demo superuser is printed
     assert (tmp_path / "shop.sqlite3").exists()  # SQLite by default
     assert (tmp_path / "broker").is_dir()  # the broker that needs no server

@@ -1,3 +1,5 @@
+import os
+
 from django.apps import AppConfig
 
 
@@ -6,3 +8,10 @@ class ShopConfig(AppConfig):
     label = "shop"
     verbose_name = "Shop"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import demo
+
+        sandbox_url = os.environ.get(demo.SANDBOX_ENV)
+        if sandbox_url:  # a process started by `make demo`
+            demo.connect(sandbox_url)

@@ -1,7 +1,8 @@
 """``make demo``: the example shop with everything it needs, stopped together on Ctrl-C.
 
 Starts the WeChat sandbox, the web server, a Celery worker and beat; migrates, creates
-demo orders and waybills (registered in the sandbox) and a demo superuser.
+demo orders and waybills (registered in the sandbox) and a demo superuser. Waybills saved
+while the demo runs (in the admin, say) are registered in the sandbox too (``shop/demo.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_wxlogistics.models import Waybill
 from django_wxlogistics.sandbox import SandboxControl
 from django_wxlogistics.services import register_waybill
+from example_project.shop.demo import SANDBOX_ENV, register_in_sandbox
 from example_project.shop.models import Order
 
 DEMO_USER, DEMO_PASSWORD = "admin", "wxlogistics-demo"  # demo only: printed on screen
@@ -32,20 +34,6 @@ DEMO_ORDERS = [
     ("SO20261123002", Order.Status.SHIPPED, "李雷", "SF1400000000002"),
     ("SO20261123003", Order.Status.PAID, "韩梅梅", "YT7700000000003"),
 ]
-CONTACTS = {
-    "sender": {
-        "name": "微物流示例商店",
-        "tel": "020-88888888",
-        "mobile": "18666666666",
-        "address": "广东省广州市海珠区新港中路 397 号",
-    },
-    "receiver": {
-        "name": "王小萌",
-        "tel": "029-77777777",
-        "mobile": "18610000000",
-        "address": "广东省广州市天河区天河路 385 号",
-    },
-}
 
 
 class Command(BaseCommand):
@@ -76,7 +64,15 @@ class Command(BaseCommand):
         python = sys.executable
         beat_schedule = settings.STATE_DIR / "celerybeat-schedule"
         commands = {
-            "sandbox": [python, "-m", "django_wxlogistics.sandbox", "--port", str(options["sandbox_port"])],
+            # --auto-register: a waybill the shop's processes could not announce is still accepted.
+            "sandbox": [
+                python,
+                "-m",
+                "django_wxlogistics.sandbox",
+                "--port",
+                str(options["sandbox_port"]),
+                "--auto-register",
+            ],
             "worker": [
                 python,
                 "-m",
@@ -111,7 +107,7 @@ class Command(BaseCommand):
             _wait_for_port(options["sandbox_port"], "sandbox", processes["sandbox"])
             self._register_in_sandbox(sandbox_url)
             for name in ("worker", "beat", "web"):
-                processes[name] = _start(commands[name])
+                processes[name] = _start(commands[name], {SANDBOX_ENV: sandbox_url})
             _wait_for_port(options["port"], "web server", processes["web"])
             self._banner(options["port"], sandbox_url)
             if options["check"]:
@@ -139,6 +135,58 @@ class Command(BaseCommand):
                 raise CommandError("The status change did not reach the sandbox within 60 s.")
             time.sleep(0.5)
         self.stdout.write(f"Order {number}: the status change reached the sandbox's trace of {waybill_id}.")
+        self._check_a_waybill_added_in_the_admin(port, control)
+
+    def _check_a_waybill_added_in_the_admin(self, port: int, control: SandboxControl) -> None:
+        """Staff add a waybill in the admin while the demo runs: WeChat (the sandbox) accepts its push."""
+        stamp = f"{time.time_ns() // 1000:x}"
+        order = Order.objects.create(number=f"SO-CHECK-{stamp}", status=Order.Status.PAID)
+        waybill_id = f"SF-CHECK-{stamp}"
+        admin_url = f"http://127.0.0.1:{port}/admin/"
+        session = requests.Session()
+        session.get(f"{admin_url}login/", timeout=10)
+        session.post(
+            f"{admin_url}login/",
+            data={
+                "username": DEMO_USER,
+                "password": DEMO_PASSWORD,
+                "next": "/admin/",
+                "csrfmiddlewaretoken": session.cookies.get("csrftoken", ""),
+            },
+            timeout=10,
+        )
+        add_url = f"{admin_url}django_wxlogistics/waybill/add/"
+        session.get(add_url, timeout=10)
+        reply = session.post(
+            add_url,
+            data={
+                "waybill_id": waybill_id,
+                "order_id": order.number,
+                "new_token": f"check-token-{stamp}",
+                "_save": "1",
+                "csrfmiddlewaretoken": session.cookies.get("csrftoken", ""),
+            },
+            timeout=10,
+        )
+        if not Waybill.objects.filter(waybill_id=waybill_id).exists():
+            raise CommandError(f"Adding waybill {waybill_id} in the admin failed (HTTP {reply.status_code}).")
+        registered = {w["waybill_id"]: w for w in control.waybills()}.get(waybill_id)
+        if registered is None or registered["auto_registered"]:
+            raise CommandError(f"Waybill {waybill_id}, added in the admin, is not registered in the sandbox.")
+        order.set_status(Order.Status.SHIPPED)
+        deadline = time.monotonic() + 60
+        while True:
+            replies = [c["reply"] for c in control.calls(api="logistics.updatePath", waybill_id=waybill_id)]
+            if any(r and r.get("errcode") == 0 for r in replies):
+                break
+            if replies and not any(r and r.get("errcode") in (-1, 45009) for r in replies):
+                raise CommandError(f"The sandbox refused the push of {waybill_id}: {replies[-1]}")
+            if time.monotonic() > deadline:
+                raise CommandError(f"The push of {waybill_id} did not reach the sandbox within 60 s.")
+            time.sleep(0.5)
+        self.stdout.write(
+            f"Waybill {waybill_id}, added in the admin, is registered in the sandbox: its push was accepted."
+        )
 
     def _create_superuser(self) -> None:
         users = get_user_model()
@@ -161,11 +209,8 @@ class Command(BaseCommand):
 
     def _register_in_sandbox(self, sandbox_url: str) -> None:
         # The sandbox keeps nothing between runs: tell it every waybill the shop has.
-        control = SandboxControl(sandbox_url)
-        for waybill in Waybill.objects.all():
-            control.register_waybill(
-                waybill.waybill_id, waybill.token, sender=CONTACTS["sender"], receiver=CONTACTS["receiver"]
-            )
+        for waybill in Waybill.objects.exclude(token=""):
+            register_in_sandbox(sandbox_url, waybill)
 
     def _banner(self, port: int, sandbox_url: str) -> None:
         lines = [
@@ -187,9 +232,9 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _start(command: list[str]) -> subprocess.Popen[bytes]:
+def _start(command: list[str], extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     # A process group of its own, so Ctrl-C reaches it once, through _stop().
-    return subprocess.Popen(command, start_new_session=True, env=os.environ.copy())
+    return subprocess.Popen(command, start_new_session=True, env={**os.environ, **(extra_env or {})})
 
 
 def _wait_for_port(port: int, name: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
