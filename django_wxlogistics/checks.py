@@ -176,14 +176,14 @@ def _check_integration() -> list[CheckMessage]:
 
 
 def _check_delivery() -> list[CheckMessage]:
-    # Retry timing, and the broker around the lease (E020-E029, W020-W029).
+    # Retry timing, and the broker around the lease (warnings only: W020-W022).
     from .delivery import check_delivery_settings
 
     return check_delivery_settings()
 
 
 def _check_client() -> list[CheckMessage]:
-    # The access-token provider, the connection pool and call timing (E010-E019, W010-W019).
+    # The access-token provider, the connection pool and call timing (E010, E011, W010, W011).
     from .client import check_client_settings
 
     return check_client_settings()

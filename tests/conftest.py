@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 from typing import Any
@@ -19,6 +20,50 @@ def _reachable(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def django_deprecation_warnings() -> list[type[Warning]]:
+    """Every ``RemovedInDjango…Warning`` class the installed Django defines (60 and 61 in 5.2;
+    61 and 2028, alias 70, in 6.0): a filter naming one that does not exist stops pytest."""
+    from django.utils import deprecation
+
+    found = (
+        value
+        for name, value in vars(deprecation).items()
+        if re.fullmatch(r"RemovedInDjango\w+Warning", name)
+        and isinstance(value, type)
+        and issubclass(value, Warning)
+    )
+    return list(dict.fromkeys(found))  # some names are aliases of one class
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Django's deprecation warnings are errors, so the code stays ready for the next Django.
+    for warning in django_deprecation_warnings():
+        config.addinivalue_line("filterwarnings", f"error::{warning.__module__}.{warning.__qualname__}")
+
+
+CHROMIUM = "/usr/bin/chromium"
+INSTALL_BROWSER = "apt-get install chromium fonts-wqy-microhei"
+
+
+def missing_browser(chromium: str = CHROMIUM) -> str | None:
+    """Why the browser tests cannot run, or None: they drive Debian's Chromium, never a download."""
+    if os.access(chromium, os.X_OK):
+        return None
+    return (
+        f"{chromium} is missing, and the browser tests drive Debian's Chromium. "
+        f"Install it as root: {INSTALL_BROWSER} (make test does this when run as root)."
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Fail, not skip: a run without Chromium has not tested what staff see.
+    if item.get_closest_marker("browser"):
+        reason = missing_browser()
+        if reason:
+            pytest.fail(reason, pytrace=False)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

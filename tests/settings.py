@@ -1,6 +1,8 @@
-"""Test settings: the example shop, on PostgreSQL and Redis under CI=true.
+"""Test settings: the example shop, on PostgreSQL whenever 127.0.0.1:5432 answers.
 
-Without CI=true, ``DATABASE_URL`` still chooses the database and SQLite is the fallback.
+``DATABASE_URL`` chooses the database (default ``wxlogistics``, so the tests use
+``test_wxlogistics``); SQLite only when no server answers and ``DATABASE_URL`` is unset.
+The cache is Redis when ``REDIS_URL`` is set. Under CI=true both are required.
 """
 
 import os

@@ -1,4 +1,5 @@
-"""``pip install .`` into a clean venv, then a brand-new ``startproject`` host project."""
+"""``pip install .`` into a clean venv, then a brand-new ``startproject`` host project; and what
+``make test`` and the test run itself need of the machine (Chromium, Python 3.12 for Django 6)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import os
 import subprocess
 import sys
 import venv
+import warnings
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import INSTALL_BROWSER, django_deprecation_warnings, missing_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,3 +94,62 @@ def test_check_names_the_missing_credentials(host_project: tuple[Path, Path]) ->
 
 def test_python_used_for_the_suite_is_supported() -> None:
     assert sys.version_info >= (3, 10)
+
+
+def test_djangos_deprecation_warnings_are_errors() -> None:
+    from django.utils import deprecation
+
+    # Every name, aliases too (Django 6.0's RemovedInDjango70Warning is RemovedInDjango2028Warning).
+    named = {n: v for n, v in vars(deprecation).items() if n.startswith("RemovedInDjango")}
+    assert "RemovedInDjango61Warning" in named  # in 5.2 (pending) and in 6.0
+    for name, cls in named.items():
+        with pytest.raises(cls):
+            warnings.warn(f"{name} must fail the test", cls, stacklevel=1)
+    assert set(django_deprecation_warnings()) == set(named.values())
+
+
+def test_deprecation_warnings_raised_by_this_package_are_errors() -> None:
+    with pytest.raises(DeprecationWarning):
+        warnings.warn_explicit("old API", DeprecationWarning, "services.py", 1, module="django_wxlogistics.x")
+
+
+def _make(*args: str, ci: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**_env(), "CI": ci, "MAKEFLAGS": ""}
+    return run("make", "-s", *args, cwd=ROOT, env=env)
+
+
+def test_make_browser_without_root_or_chromium_warns_outside_ci() -> None:
+    result = _make("browser", "BROWSER_CHROMIUM=/nonexistent/chromium", "AS_ROOT=")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" in result.stderr and "browser tests will fail" in result.stderr
+    assert INSTALL_BROWSER in result.stderr
+
+
+def test_make_browser_without_root_or_chromium_fails_under_ci() -> None:
+    result = _make("browser", "BROWSER_CHROMIUM=/nonexistent/chromium", "AS_ROOT=", ci="true")
+    assert result.returncode != 0
+    assert "CI=true" in result.stderr and INSTALL_BROWSER in result.stderr
+
+
+def test_make_browser_is_silent_when_chromium_and_the_font_are_there(tmp_path: Path) -> None:
+    font = tmp_path / "font.ttc"
+    font.write_bytes(b"")
+    result = _make("browser", f"BROWSER_CHROMIUM={sys.executable}", f"CJK_FONT={font}", "AS_ROOT=", ci="true")
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_the_browser_tests_fail_saying_how_to_install_chromium() -> None:
+    reason = missing_browser("/nonexistent/chromium")
+    assert reason is not None
+    assert "/nonexistent/chromium is missing" in reason and INSTALL_BROWSER in reason
+    assert missing_browser(sys.executable) is None
+
+
+def test_make_test_django6_says_loudly_when_no_python_312_runs(tmp_path: Path) -> None:
+    shim = tmp_path / "python3.12"  # like a pyenv shim whose version is not active
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.12: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    result = _make("test-django6", f"DJANGO6_PYTHONS={shim} /nonexistent/python3.13", ci="true")
+    assert result.returncode == 0, result.stderr
+    assert "DJANGO 6.x WAS NOT TESTED" in result.stderr and "needs Python 3.12+" in result.stderr
+    assert "the test suite on" not in result.stdout  # nothing was run
