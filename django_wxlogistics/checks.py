@@ -157,6 +157,7 @@ def _check_numbers() -> Iterable[CheckMessage]:
         ("SWEEP_INTERVAL", 0),
         ("CONTACT_CACHE_SECONDS", 0),
         ("ACCESS_TOKEN_REFRESH_MARGIN", 0),
+        ("PUSH_CONCURRENCY", 1),
     ):
         value = getattr(wx_settings, key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:

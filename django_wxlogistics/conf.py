@@ -48,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_BACKOFF_CAP": 600.0,
     "LEASE_SECONDS": 60,
     "SWEEP_INTERVAL": 5.0,
+    # Calls to WeChat one task makes at once (and the most events one broker message names).
+    "PUSH_CONCURRENCY": 8,
     # Contacts are never stored; this optionally caches them for a few seconds.
     "CONTACT_CACHE_SECONDS": 0,
     # Inbound event pushes from WeChat (message push token and AES key).

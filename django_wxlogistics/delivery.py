@@ -21,20 +21,24 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 import random
+import threading
+import time
 from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.checks import CheckMessage, Warning
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from .conf import wx_settings
 from .enums import EventState
-from .exceptions import AccessTokenError, PermanentError, TransientError, WeChatError
+from .exceptions import PermanentError, WeChatError
 from .models import TraceEvent, Waybill
 from .signals import trace_event_failed, trace_event_pushed
 
@@ -45,6 +49,13 @@ UNSENT = (EventState.PENDING, EventState.SENDING)
 
 #: The most events one sweep reclaims and the most it nudges.
 SWEEP_BATCH = 500
+
+#: How long one task goes on with the next events of the waybills it pushed before it
+#: leaves them to other workers (a nudge): long chains must not hold one worker forever.
+FOLLOW_SECONDS = 10.0
+
+#: How long the first answer of a group of calls waits for the others, to be recorded with them.
+COALESCE_SECONDS = 0.015
 
 ERRMSG_MAX_LENGTH = TraceEvent._meta.get_field("last_errmsg").max_length or 512
 LEASE_EXPIRED_MSG = "The worker pushing this event stopped before it finished (lease expired)."
@@ -94,17 +105,39 @@ def backoff_seconds(attempts: int) -> float:
 
 def claim(event_id: int) -> Claim | None:
     """Lease a due, pending event that is first in its waybill's line; None if it is not."""
+    claims = claim_many([event_id])
+    return claims[0] if claims else None
+
+
+def claim_many(event_ids: Iterable[int]) -> list[Claim]:
+    """Lease those of ``event_ids`` that are due, pending and first in their waybill's line.
+
+    Two queries however many events: one conditional UPDATE, one SELECT of what it leased.
+    The lease value, shared by the events leased together, is the proof of the claim.
+    """
+    ids = list(dict.fromkeys(int(pk) for pk in event_ids))
+    return _claim(TraceEvent.objects.filter(pk__in=ids)) if ids else []
+
+
+def claim_next(waybill_pks: Iterable[int]) -> list[Claim]:
+    """Lease the first event of each of these waybills, where it is pending and due."""
+    pks = list(dict.fromkeys(waybill_pks))
+    return _claim(TraceEvent.objects.filter(waybill_id__in=pks)) if pks else []
+
+
+def _claim(events: QuerySet[TraceEvent]) -> list[Claim]:
     now = timezone.now()
-    lease = now + timedelta(seconds=wx_settings.LEASE_SECONDS)
+    # The random microseconds keep two claims made in the same instant apart.
+    lease = now + timedelta(seconds=wx_settings.LEASE_SECONDS, microseconds=random.randrange(1000))
     claimed = (
-        TraceEvent.objects.filter(pk=event_id, state=EventState.PENDING, next_attempt_at__lte=now)
+        events.filter(state=EventState.PENDING, next_attempt_at__lte=now)
         .filter(~earlier_unsent_event())
         .update(state=EventState.SENDING, lease_expires_at=lease, updated_at=now)
     )
     if not claimed:
-        return None
-    event = TraceEvent.objects.select_related("waybill").get(pk=event_id)
-    return Claim(event=event, lease=lease)
+        return []
+    leased = events.filter(state=EventState.SENDING, lease_expires_at=lease).select_related("waybill")
+    return [Claim(event=event, lease=lease) for event in leased]
 
 
 def deliver(event_id: int, *, nudge_next: bool = True) -> Outcome:
@@ -112,23 +145,58 @@ def deliver(event_id: int, *, nudge_next: bool = True) -> Outcome:
 
     Idempotent: for an event that is already claimed, sent, failed or not due, it does
     nothing and returns ``Outcome.SKIPPED``. With ``nudge_next``, once the event is done the
-    next event of its waybill is nudged at once rather than left for the sweeper.
+    next events of its waybill follow in this process rather than waiting for the sweeper.
     """
-    leased = claim(event_id)
-    if leased is None:
-        return Outcome.SKIPPED
-    outcome = push(leased)
-    if nudge_next and outcome in (Outcome.SENT, Outcome.FAILED):
-        next_id = next_due_event_id(leased.event.waybill_id)
-        if next_id is not None:
-            from .services import nudge
+    return deliver_many([event_id], follow=nudge_next).get(int(event_id), Outcome.SKIPPED)
 
-            nudge([next_id])
-    return outcome
+
+def deliver_many(event_ids: Iterable[int], *, follow: bool = True) -> dict[int, Outcome]:
+    """Push these events, up to ``PUSH_CONCURRENCY`` calls to WeChat at once; their outcomes.
+
+    Events that cannot be claimed (done, leased, not due, behind an earlier one) are
+    ``SKIPPED``. Outcomes are recorded as the calls come back, several in one statement.
+    With ``follow``, each finished event makes room for the next of its waybill, in this
+    process, for up to :data:`FOLLOW_SECONDS`; what is left then is nudged to other workers.
+    """
+    waiting = list(dict.fromkeys(int(pk) for pk in event_ids))
+    outcomes: dict[int, Outcome] = {}
+    if not waiting:
+        return outcomes
+    width = _concurrency()
+    follow_until = time.monotonic() + FOLLOW_SECONDS
+    _warm_access_token(len(waiting))
+    with _Pusher(width) as pusher:
+        while waiting or pusher.in_flight:
+            room = width - pusher.in_flight
+            if waiting and room > 0:
+                batch, waiting = waiting[:room], waiting[room:]
+                claims = claim_many(batch)
+                claimed = {c.event.pk for c in claims}
+                outcomes.update((pk, Outcome.SKIPPED) for pk in batch if pk not in claimed)
+                pusher.start(claims)
+            if not pusher.in_flight:
+                continue
+            finished = record_outcomes(pusher.finished())
+            outcomes.update((c.event.pk, outcome) for c, outcome in finished)
+            done = [c.event.waybill_id for c, o in finished if o in (Outcome.SENT, Outcome.FAILED)]
+            if follow and done:
+                if time.monotonic() < follow_until:
+                    # Each finished event frees the slot its waybill's next event takes.
+                    pusher.start(claim_next(done))
+                else:
+                    from .services import nudge
+
+                    nudge(due_head_event_ids(waybill_pks=done))
+    return outcomes
 
 
 def push(leased: Claim) -> Outcome:
-    """Push a claimed event with ``update_path`` and record what happened."""
+    """Push one claimed event with ``update_path`` and record what happened."""
+    return record_outcomes([(leased, _call(leased))])[0][1]
+
+
+def _call(leased: Claim) -> WeChatError | None:
+    """The push itself: None when WeChat took the event, else the error (never raised)."""
     from .client import get_client
 
     event = leased.event
@@ -141,20 +209,116 @@ def push(leased: Claim) -> Outcome:
             int(event.action_type),
             event.action_msg,
         )
-    except PermanentError as exc:
-        return _record_failure(leased, exc, permanent=True)
-    except (TransientError, AccessTokenError, WeChatError) as exc:
-        # AccessTokenError here means the client's own refresh-and-repeat failed too.
-        return _record_failure(leased, exc, permanent=False)
+    except WeChatError as exc:
+        return exc
     except Exception as exc:
         # Not the client's own error: keep the event, never the message (it may hold a URL).
         logger.error(
             "Unexpected %s while pushing trace event %s; it will be retried.", type(exc).__name__, event.pk
         )
-        return _record_failure(
-            leased, WeChatError(errmsg=f"Unexpected {type(exc).__name__}"), permanent=False
-        )
-    return _record_sent(leased)
+        return WeChatError(errmsg=f"Unexpected {type(exc).__name__}")
+    return None
+
+
+def record_outcomes(results: Iterable[tuple[Claim, WeChatError | None]]) -> list[tuple[Claim, Outcome]]:
+    """Record what the calls did: every success of one lease in one statement, failures one by one."""
+    results = list(results)
+    recorded: list[tuple[Claim, Outcome]] = []
+    sent: dict[datetime, list[Claim]] = {}
+    for leased, error in results:
+        if error is None:
+            sent.setdefault(leased.lease, []).append(leased)
+        else:
+            # AccessTokenError here means the client's own refresh-and-repeat failed too.
+            permanent = isinstance(error, PermanentError)
+            recorded.append((leased, _record_failure(leased, error, permanent=permanent)))
+    for claims in sent.values():
+        recorded.extend(_record_sent_many(claims))
+    return recorded
+
+
+class _Pusher:
+    """Calls to WeChat in flight for one task: in this thread when one is enough, else in a pool."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self._futures: dict[Future[WeChatError | None], Claim] = {}
+        self._inline: list[tuple[Claim, WeChatError | None]] = []
+
+    def __enter__(self) -> _Pusher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._futures:  # an error in between: let the calls finish, their outcomes are lost
+            wait(self._futures)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._futures) + len(self._inline)
+
+    def start(self, claims: list[Claim]) -> None:
+        if len(claims) == 1 and not self._futures:
+            self._inline.append((claims[0], _call(claims[0])))  # no thread for a lone call
+            return
+        pool = _executor(self.width)
+        for leased in claims:
+            self._futures[pool.submit(_call_in_pool, leased)] = leased
+
+    def finished(self) -> list[tuple[Claim, WeChatError | None]]:
+        """What has come back; waits for at least one call, then briefly for the others.
+
+        Calls started together come back close together: recording them in one statement
+        costs the database far less than one by one, and delays the record by milliseconds.
+        """
+        if self._inline:
+            done, self._inline = self._inline, []
+            return done
+        ready, rest = wait(self._futures, return_when=FIRST_COMPLETED)
+        if rest:
+            more, _ = wait(rest, timeout=COALESCE_SECONDS)
+            ready |= more
+        return [(self._futures.pop(future), future.result()) for future in ready]
+
+
+def _call_in_pool(leased: Claim) -> WeChatError | None:
+    from django.db import connections
+
+    try:
+        return _call(leased)
+    finally:
+        # A token refresh may have opened this pool thread's own connection: give it back.
+        connections.close_all()
+
+
+_local = threading.local()
+
+
+def _executor(width: int) -> ThreadPoolExecutor:
+    """This thread's pool of calling threads (one per task slot of a threads or gevent worker)."""
+    pool: ThreadPoolExecutor | None = getattr(_local, "pool", None)
+    if pool is None or _local.pid != os.getpid() or _local.width != width:
+        if pool is not None and _local.pid == os.getpid():
+            pool.shutdown(wait=False)
+        pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="wxlogistics-push")
+        _local.pool, _local.pid, _local.width = pool, os.getpid(), width
+    return pool
+
+
+def _concurrency() -> int:
+    value = wx_settings.PUSH_CONCURRENCY
+    return max(1, int(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else 1
+
+
+def _warm_access_token(count: int) -> None:
+    # Fetch the token here, before any lease starts, so that pool threads find it cached.
+    if count < 2:
+        return
+    from .client import get_client
+
+    try:
+        get_client().tokens.get_token()
+    except Exception:  # each call meets the same error and records it
+        return
 
 
 def _mine(leased: Claim) -> Any:
@@ -164,38 +328,57 @@ def _mine(leased: Claim) -> Any:
 
 
 def _record_sent(leased: Claim) -> Outcome:
-    event = leased.event
+    return _record_sent_many([leased])[0][1]
+
+
+def _record_sent_many(claims: list[Claim]) -> list[tuple[Claim, Outcome]]:
+    """Mark events of one lease sent, then their waybills' latest action: two statements."""
+    lease = claims[0].lease
+    ids = [c.event.pk for c in claims]
     now = timezone.now()
-    with transaction.atomic():
-        updated = _mine(leased).update(
-            state=EventState.SENT,
-            sent_at=now,
-            lease_expires_at=None,
-            attempts=F("attempts") + 1,
-            last_errcode=None,
-            last_errmsg="",
-            updated_at=now,
-        )
-        if not updated:
-            return _lost(leased)
-        # The latest sent action by action_time: a late-recorded older event does not win.
-        later_sent = TraceEvent.objects.filter(waybill_id=OuterRef("pk"), state=EventState.SENT).filter(
-            Q(action_time__gt=event.action_time) | Q(action_time=event.action_time, pk__gt=event.pk)
-        )
-        Waybill.objects.filter(pk=event.waybill_id).filter(~Exists(later_sent)).update(
-            latest_action_type=event.action_type, updated_at=now
-        )
-    # The row now holds exactly this: no need to read it back.
-    event.state, event.sent_at, event.lease_expires_at = EventState.SENT, now, None
-    event.attempts, event.last_errcode, event.last_errmsg, event.updated_at = (
-        event.attempts + 1,
-        None,
-        "",
-        now,
+    # No transaction around the two statements: the waybill's latest action is derived from
+    # its sent events, and the next event sent sets it right should this process die here.
+    updated = TraceEvent.objects.filter(pk__in=ids, state=EventState.SENDING, lease_expires_at=lease).update(
+        state=EventState.SENT,
+        sent_at=now,
+        lease_expires_at=None,
+        attempts=F("attempts") + 1,
+        last_errcode=None,
+        last_errmsg="",
+        updated_at=now,
     )
-    logger.info("Trace event %s of waybill %s reached WeChat.", event.pk, event.waybill.waybill_id)
-    _send(trace_event_pushed, event=event, waybill=event.waybill)
-    return Outcome.SENT
+    if updated == len(ids):
+        mine = set(ids)
+    else:  # some leases expired meanwhile: the rows this statement marked carry its sent_at
+        mine = set(TraceEvent.objects.filter(pk__in=ids, sent_at=now).values_list("pk", flat=True))
+    if mine:
+        # The latest sent action by action_time: a late-recorded older event does not win.
+        latest = (
+            TraceEvent.objects.filter(waybill_id=OuterRef("pk"), state=EventState.SENT)
+            .order_by("-action_time", "-pk")
+            .values("action_type")[:1]
+        )
+        Waybill.objects.filter(pk__in={c.event.waybill_id for c in claims if c.event.pk in mine}).update(
+            latest_action_type=Subquery(latest), updated_at=now
+        )
+    recorded: list[tuple[Claim, Outcome]] = []
+    for leased in claims:
+        if leased.event.pk not in mine:
+            recorded.append((leased, _lost(leased)))
+            continue
+        event = leased.event
+        # The row now holds exactly this: no need to read it back.
+        event.state, event.sent_at, event.lease_expires_at = EventState.SENT, now, None
+        event.attempts, event.last_errcode, event.last_errmsg, event.updated_at = (
+            event.attempts + 1,
+            None,
+            "",
+            now,
+        )
+        logger.info("Trace event %s of waybill %s reached WeChat.", event.pk, event.waybill.waybill_id)
+        _send(trace_event_pushed, event=event, waybill=event.waybill)
+        recorded.append((leased, Outcome.SENT))
+    return recorded
 
 
 def _record_failure(leased: Claim, exc: WeChatError, *, permanent: bool) -> Outcome:
@@ -262,6 +445,11 @@ def next_due_event_id(waybill_pk: int) -> int | None:
 def reclaim_expired_leases(limit: int = SWEEP_BATCH) -> tuple[int, int]:
     """Hand events whose worker died mid-push back to pending (or fail them when their
     attempts are used up). Returns (reclaimed, failed)."""
+    reclaimed, failed = _reclaim_expired_leases(limit)
+    return len(reclaimed), failed
+
+
+def _reclaim_expired_leases(limit: int) -> tuple[list[int], int]:
     now = timezone.now()
     ids = list(
         TraceEvent.objects.filter(state=EventState.SENDING, lease_expires_at__lt=now)
@@ -269,7 +457,7 @@ def reclaim_expired_leases(limit: int = SWEEP_BATCH) -> tuple[int, int]:
         .values_list("pk", flat=True)[:limit]
     )
     if not ids:
-        return 0, 0
+        return [], 0
     # Still expired: an event reclaimed and claimed again in between has a new, future lease.
     expired = TraceEvent.objects.filter(pk__in=ids, state=EventState.SENDING, lease_expires_at__lt=now)
     common: dict[str, Any] = {
@@ -285,22 +473,38 @@ def reclaim_expired_leases(limit: int = SWEEP_BATCH) -> tuple[int, int]:
             expired.filter(attempts__gte=max_attempts - 1).select_for_update().values_list("pk", flat=True)
         )
         failed = TraceEvent.objects.filter(pk__in=exhausted).update(state=EventState.FAILED, **common)
-        reclaimed = expired.exclude(pk__in=exhausted).update(
+        back = expired.exclude(pk__in=exhausted)
+        reclaimed = list(back.select_for_update().values_list("pk", flat=True))
+        TraceEvent.objects.filter(pk__in=reclaimed).update(
             state=EventState.PENDING, next_attempt_at=now, **common
         )
     for event in TraceEvent.objects.filter(pk__in=exhausted).select_related("waybill"):
         logger.error("Trace event %s failed: %s", event.pk, LEASE_EXPIRED_MSG)
         _send(trace_event_failed, event=event, waybill=event.waybill, error=None)
     if reclaimed:
-        logger.warning("Reclaimed %d trace event(s) whose worker stopped mid-push.", reclaimed)
+        logger.warning("Reclaimed %d trace event(s) whose worker stopped mid-push.", len(reclaimed))
     return reclaimed, failed
 
 
-def due_head_event_ids(limit: int = SWEEP_BATCH, waybill_pks: Iterable[int] | None = None) -> list[int]:
-    """Pending events whose time has come and that are first in their waybill's line."""
-    events = TraceEvent.objects.filter(state=EventState.PENDING, next_attempt_at__lte=timezone.now())
+def due_head_event_ids(
+    limit: int = SWEEP_BATCH,
+    waybill_pks: Iterable[int] | None = None,
+    *,
+    quiet_for: float = 0,
+) -> list[int]:
+    """Pending events whose time has come and that are first in their waybill's line.
+
+    With ``quiet_for``, only events whose row nobody touched for that many seconds, or whose
+    retry time came after it was last touched: the others have a nudge on its way already.
+    """
+    now = timezone.now()
+    events = TraceEvent.objects.filter(state=EventState.PENDING, next_attempt_at__lte=now)
     if waybill_pks is not None:
         events = events.filter(waybill_id__in=list(waybill_pks))
+    if quiet_for:
+        events = events.filter(
+            Q(updated_at__lte=now - timedelta(seconds=quiet_for)) | Q(next_attempt_at__gt=F("updated_at"))
+        )
     return list(
         events.filter(~earlier_unsent_event())
         .order_by("next_attempt_at", "pk")
@@ -309,13 +513,19 @@ def due_head_event_ids(limit: int = SWEEP_BATCH, waybill_pks: Iterable[int] | No
 
 
 def sweep(limit: int = SWEEP_BATCH) -> SweepResult:
-    """Reclaim expired leases, then nudge the due events at the head of each waybill's line."""
+    """Reclaim expired leases, then nudge the due events at the head of each waybill's line.
+
+    Events nudged within the last sweep interval are left alone: their message is on its way,
+    and a backlog must not grow by one duplicate message per event at every sweep.
+    """
     from .services import nudge
 
-    reclaimed, failed = reclaim_expired_leases(limit)
-    ids = due_head_event_ids(limit)
+    reclaimed, failed = _reclaim_expired_leases(limit)
+    quiet = _positive(wx_settings.SWEEP_INTERVAL) or 0.0
+    ids = list(dict.fromkeys([*due_head_event_ids(limit, quiet_for=quiet), *reclaimed]))
+    # Reclaimed events behind an earlier one are skipped by the claim; they follow it.
     nudge(ids)
-    return SweepResult(reclaimed=reclaimed, failed=failed, nudged=len(ids))
+    return SweepResult(reclaimed=len(reclaimed), failed=failed, nudged=len(ids))
 
 
 # -- system checks (wxlogistics.W020-W029; the lease against TIMEOUT is the client's W010) --

@@ -7,13 +7,14 @@ caller's transaction and, once that commits, nudges a Celery worker to push it.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import router, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,10 +82,12 @@ def record_trace_event(
 ) -> TraceEvent:
     """Insert a pending trace event in the caller's transaction; push it once that commits.
 
-    Two queries: the INSERT, and a look for an earlier unsent event of the same waybill.
-    No network I/O: the push happens in a Celery worker, nudged after the commit, and
-    nothing is nudged if the transaction rolls back. An event queued behind an earlier one
-    is not nudged: the worker that finishes the earlier one nudges it.
+    One query, the INSERT. No network I/O: the push happens in a Celery worker, nudged
+    after the commit, and nothing is nudged if the transaction rolls back. The events of
+    one transaction share their nudges: one per waybill (its earliest event here), several
+    waybills a message. An event behind an earlier unsent one is nudged all the same: the
+    worker finds it waiting and leaves it, and the worker that finishes the earlier one,
+    whose look for the next event may come before this commit, is never relied on alone.
     """
     action_type, action_msg, action_time = clean_trace_event(action_type, action_msg, action_time)
     event = TraceEvent.objects.create(
@@ -94,28 +97,58 @@ def record_trace_event(
         action_time=action_time,
         next_attempt_at=timezone.now(),
     )
-    queued_behind = (
-        TraceEvent.objects.filter(waybill_id=waybill.pk, state__in=(EventState.PENDING, EventState.SENDING))
-        .filter(Q(action_time__lt=action_time) | Q(action_time=action_time, pk__lt=event.pk))
-        .exists()
-    )
-    if not queued_behind:
-        event_id = event.pk
-        transaction.on_commit(lambda: nudge([event_id]), robust=True)
+    nudge_on_commit(event)
     return event
 
 
-def nudge(event_ids: Iterable[int]) -> int:
-    """Tell workers to look at these events now; returns how many messages went out.
+class _CommitNudge:
+    """The events one transaction recorded: once it commits, a nudge for the first of each waybill.
 
+    The others follow in the same worker, which pushes a waybill's next event as soon as the
+    one before it is done; nudging them too would only send messages that find them waiting.
+    """
+
+    def __init__(self) -> None:
+        self.first: dict[int, tuple[datetime, int]] = {}
+
+    def add(self, event: TraceEvent) -> None:
+        key = (event.action_time, event.pk)
+        if event.waybill_id not in self.first or key < self.first[event.waybill_id]:
+            self.first[event.waybill_id] = key
+
+    def __call__(self) -> None:
+        nudge(pk for _, pk in self.first.values())
+
+
+_local = threading.local()
+
+
+def nudge_on_commit(event: TraceEvent) -> None:
+    """Nudge a worker for ``event`` once the current transaction commits (at once outside one)."""
+    connection = transaction.get_connection(router.db_for_write(TraceEvent))
+    pending: _CommitNudge | None = getattr(_local, "pending", None)
+    # The callback still waits for this transaction's commit (a rollback discards it).
+    queued = getattr(connection, "run_on_commit", None)
+    if pending is None or not queued or not any(item[1] is pending for item in queued):
+        pending = _local.pending = _CommitNudge()
+        transaction.on_commit(pending, using=connection.alias, robust=True)
+    pending.add(event)
+
+
+def nudge(event_ids: Iterable[int]) -> int:
+    """Tell workers to look at these events now; returns how many events the messages name.
+
+    One message names up to ``PUSH_CONCURRENCY`` events, which one worker pushes at once.
     Never raises and never waits on a broker that is down (one attempt per message, no
     publish retries): the sweeper finds the events when the broker is back.
     """
-    from .tasks import push_trace_event
+    from .conf import wx_settings
+    from .tasks import push_trace_event, push_trace_events
 
-    ids = list(event_ids)
+    ids = list(dict.fromkeys(event_ids))
     if not ids:
         return 0
+    size = max(1, int(wx_settings.PUSH_CONCURRENCY))
     app = push_trace_event.app
     sent = 0
     try:
@@ -125,9 +158,13 @@ def nudge(event_ids: Iterable[int]) -> int:
                 producer.connection.ensure_connection(
                     max_retries=1, interval_start=0, interval_step=0, timeout=NUDGE_CONNECT_TIMEOUT
                 )
-            for event_id in ids:
-                push_trace_event.apply_async((event_id,), producer=producer, retry=False)
-                sent += 1
+            for start in range(0, len(ids), size):
+                chunk = ids[start : start + size]
+                if len(chunk) == 1:
+                    push_trace_event.apply_async((chunk[0],), producer=producer, retry=False)
+                else:
+                    push_trace_events.apply_async((chunk,), producer=producer, retry=False)
+                sent += len(chunk)
     except Exception as exc:  # the broker is down: the sweeper will pick the events up
         logger.warning(
             "Could not nudge a worker for %d trace event(s) (%s); the sweeper will push them.",

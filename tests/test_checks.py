@@ -111,6 +111,8 @@ def test_e006_accepts_an_importable_provider() -> None:
         ("MAX_ATTEMPTS", True),
         ("LEASE_SECONDS", "60"),
         ("RETRY_BACKOFF_CAP", -1),
+        ("PUSH_CONCURRENCY", 0),
+        ("PUSH_CONCURRENCY", "8"),
     ],
 )
 def test_e007_bad_numbers(key: str, value: Any) -> None:

@@ -289,39 +289,186 @@ def test_a_broker_that_is_down_does_not_block_the_shop(sandbox, settings):
     assert delivery.due_head_event_ids() == [event.pk]
 
 
-def test_record_trace_event_costs_two_queries(waybill):
+def test_record_trace_event_costs_one_query(waybill):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
         record_trace_event(waybill, ActionType.PICKED_UP, "已揽收")
-    assert len(queries) == 2
+    assert len(queries) == 1
+    assert queries[0]["sql"].startswith("INSERT")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_an_event_queued_behind_an_earlier_one_follows_it_without_a_nudge_of_its_own(sandbox):
-    from django_wxlogistics.tasks import push_trace_event
-
-    waybill = _registered(sandbox)
+@pytest.fixture
+def nudges():
+    """The event ids each task message named, in the order the (eager) tasks ran."""
     from celery.signals import task_prerun
 
-    nudged: list[int] = []
+    from django_wxlogistics.tasks import push_trace_event
+
+    seen: list[list[int]] = []
 
     def on_prerun(sender=None, args=None, **kwargs):
-        nudged.append(args[0])
+        if sender.name.endswith(("push_trace_event", "push_trace_events")):
+            seen.append(args[0] if isinstance(args[0], list) else [args[0]])
 
     push_trace_event.app.conf.task_always_eager = True
     task_prerun.connect(on_prerun)
+    yield seen
+    push_trace_event.app.conf.task_always_eager = False
+    task_prerun.disconnect(on_prerun)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_queued_behind_an_earlier_one_follows_it_in_the_same_task(sandbox, nudges):
+    waybill = _registered(sandbox)
+    with transaction.atomic():
+        first = record_trace_event(waybill, ActionType.PICKED_UP, "已揽收", _at(1))
+        second = record_trace_event(waybill, ActionType.IN_TRANSIT, "运输中", _at(2))
+    # One nudge, for the waybill's first event; the worker pushed the second right after it.
+    assert nudges == [[first.pk]]
+    assert second.pk not in nudges[0]
+    assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["已揽收", "运输中"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_events_of_one_transaction_share_their_messages(sandbox, nudges, settings):
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "PUSH_CONCURRENCY": 4}
+    waybills = [_registered(sandbox) for _ in range(10)]
+    with transaction.atomic():
+        ids = [record_trace_event(w, ActionType.PICKED_UP, f"已揽收 {w.waybill_id}").pk for w in waybills]
+    assert nudges == [ids[0:4], ids[4:8], ids[8:10]]
+    assert TraceEvent.objects.filter(state=EventState.SENT).count() == 10
+    assert {c["body"]["waybill_id"] for c in sandbox.calls(api="logistics.updatePath")} == {
+        w.waybill_id for w in waybills
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_savepoint_keeps_the_nudge_of_what_committed(sandbox, nudges):
+    kept, dropped = _registered(sandbox), _registered(sandbox)
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            record_trace_event(dropped, ActionType.PICKED_UP, "rolled back")
+            raise RuntimeError("the savepoint rolls back")
+        event = record_trace_event(kept, ActionType.PICKED_UP, "kept")
+    assert nudges == [[event.pk]]
+    assert [c["body"]["action_msg"] for c in sandbox.calls(api="logistics.updatePath")] == ["kept"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_recorded_while_the_earlier_one_is_being_pushed_is_not_left_waiting(sandbox, nudges):
+    """The shop records the second event while a worker pushes the first: neither sees the
+    other's uncommitted work, and the second must still go without the sweeper."""
+    import threading
+
+    from django.db import connections
+
+    waybill = _registered(sandbox)
+    first = TraceEventFactory(waybill=waybill, action_time=_at(1), action_msg="first")
+    leased = delivery.claim(first.pk)
+    assert leased is not None
+    recorded, pushed = threading.Event(), threading.Event()
+
+    def shop():
+        try:
+            with transaction.atomic():
+                record_trace_event(waybill, ActionType.IN_TRANSIT, "second", _at(2))
+                recorded.set()
+                pushed.wait(10)  # commit only after the worker finished the first
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=shop)
+    thread.start()
+    assert recorded.wait(10)
+    assert delivery.push(leased) is delivery.Outcome.SENT  # the worker finds no next event yet
+    pushed.set()
+    thread.join(10)
+    assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["first", "second"]
+    assert not TraceEvent.objects.exclude(state=EventState.SENT).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deliver_many_pushes_several_waybills_at_once_each_in_order(sandbox, settings):
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "PUSH_CONCURRENCY": 4}
+    sandbox.set_faults(latency_ms=300)
+    waybills = [_registered(sandbox) for _ in range(4)]
+    heads = []
+    for w in waybills:
+        for minute in (1, 2, 3):
+            event = TraceEventFactory(waybill=w, action_time=_at(minute), action_msg=f"step {minute}")
+            if minute == 1:
+                heads.append(event.pk)
+    outcomes = delivery.deliver_many(heads)
+    sandbox.clear_faults()
+    assert list(outcomes.values()).count(delivery.Outcome.SENT) == 12
+    for w in waybills:
+        assert [t["action_msg"] for t in sandbox.trace(w.waybill_id)] == ["step 1", "step 2", "step 3"]
+    # Calls overlapped: the 300 ms each waits in the sandbox was not spent one after the other.
+    calls = sorted(c["time"] for c in sandbox.calls(api="logistics.updatePath"))
+    assert calls[3] - calls[0] < 0.3, calls
+
+
+def test_deliver_many_skips_what_it_cannot_claim(sandbox):
+    waybill = _registered(sandbox)
+    first = TraceEventFactory(waybill=waybill, action_time=_at(1), action_msg="first")
+    behind = TraceEventFactory(waybill=waybill, action_time=_at(2), action_msg="behind")
+    done = TraceEventFactory(waybill=_registered(sandbox), state=EventState.SENT, sent_at=timezone.now())
+    outcomes = delivery.deliver_many([behind.pk, done.pk, first.pk], follow=False)
+    assert outcomes == {
+        behind.pk: delivery.Outcome.SKIPPED,
+        done.pk: delivery.Outcome.SKIPPED,
+        first.pk: delivery.Outcome.SENT,
+    }
+    assert [c["body"]["action_msg"] for c in sandbox.calls(api="logistics.updatePath")] == ["first"]
+
+
+def test_outcomes_of_one_lease_are_recorded_together_except_a_lost_one(sandbox):
+    a, b = TraceEventFactory(waybill=_registered(sandbox)), TraceEventFactory(waybill=_registered(sandbox))
+    claims = delivery.claim_many([a.pk, b.pk])
+    assert {c.lease for c in claims} == {claims[0].lease}
+    # b's lease ran out and another worker took b over: this worker must not record b.
+    TraceEvent.objects.filter(pk=b.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    delivery.reclaim_expired_leases()
+    retaken = delivery.claim(b.pk)
+    assert retaken is not None
+    recorded = dict((c.event.pk, o) for c, o in delivery.record_outcomes([(c, None) for c in claims]))
+    assert recorded == {a.pk: delivery.Outcome.SENT, b.pk: delivery.Outcome.LOST}
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.state == EventState.SENT and a.waybill.latest_action_type == a.action_type
+    assert b.state == EventState.SENDING and b.lease_expires_at == retaken.lease
+
+
+def test_the_sweeper_leaves_alone_events_whose_nudge_is_on_its_way(sandbox, settings):
+    from django_wxlogistics.tasks import sweep_due_events
+
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "SWEEP_INTERVAL": 60}
+    fresh = TraceEventFactory(waybill=_registered(sandbox), action_msg="just nudged")
+    forgotten = TraceEventFactory(waybill=_registered(sandbox), action_msg="nudge lost")
+    retry = TraceEventFactory(waybill=_registered(sandbox), action_msg="retry due")
+    long_ago = timezone.now() - timedelta(minutes=5)
+    TraceEvent.objects.filter(pk=forgotten.pk).update(updated_at=long_ago, next_attempt_at=long_ago)
+    # A transient failure 30 s ago set its next attempt to 10 s ago.
+    TraceEvent.objects.filter(pk=retry.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=30),
+        next_attempt_at=timezone.now() - timedelta(seconds=10),
+    )
+    from django_wxlogistics.tasks import push_trace_event
+
+    push_trace_event.app.conf.task_always_eager = True
     try:
-        with transaction.atomic():
-            first = record_trace_event(waybill, ActionType.PICKED_UP, "已揽收", _at(1))
-            second = record_trace_event(waybill, ActionType.IN_TRANSIT, "运输中", _at(2))
+        result = sweep_due_events()
     finally:
         push_trace_event.app.conf.task_always_eager = False
-        task_prerun.disconnect(on_prerun)
-    # Only the first was nudged at commit; its worker nudged the second once it was sent.
-    assert nudged == [first.pk, second.pk]
-    assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["已揽收", "运输中"]
+    assert result["nudged"] == 2
+    assert {c["body"]["action_msg"] for c in sandbox.calls(api="logistics.updatePath")} == {
+        "nudge lost",
+        "retry due",
+    }
+    fresh.refresh_from_db()
+    assert fresh.state == EventState.PENDING
 
 
 def test_the_sweeper_reclaims_a_dead_workers_event_and_pushes_due_ones(sandbox):

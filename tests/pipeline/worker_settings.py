@@ -10,6 +10,8 @@ from django_wxlogistics.beat import wxlogistics_beat_schedule
 from tests.settings import *  # noqa: F403
 from tests.settings import WXLOGISTICS as _TEST_WXLOGISTICS
 
+# Workers run as in production: no query log, and the database connection kept between tasks.
+DEBUG = False
 # Workers keep their database connection between tasks, as the docs recommend.
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("WXL_CONN_MAX_AGE", "60"))  # noqa: F405
 
@@ -29,6 +31,7 @@ WXLOGISTICS = {
     "RETRY_BACKOFF_CAP": 2.0,
     "MAX_ATTEMPTS": 100,
     "SWEEP_INTERVAL": float(os.environ.get("WXL_SWEEP_INTERVAL", "1")),
+    "PUSH_CONCURRENCY": int(os.environ.get("WXL_PUSH_CONCURRENCY", "8")),
 }
 
 LOGGING = {

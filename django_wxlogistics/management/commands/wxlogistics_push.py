@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from django_wxlogistics import delivery
+from django_wxlogistics.conf import wx_settings
 from django_wxlogistics.enums import EventState
 from django_wxlogistics.models import TraceEvent, Waybill
 from django_wxlogistics.services import push_pending_now, retry_failed_events
@@ -64,14 +65,17 @@ class Command(BaseCommand):
         done = 0
         self._progress(done, total, outcomes)
         progressed = True
-        while progressed:  # each round: the first due event of every waybill
+        size = max(1, int(wx_settings.PUSH_CONCURRENCY))
+        while progressed:  # each round: the first due event of every waybill, several at once
             progressed = False
-            for event_id in delivery.due_head_event_ids(waybill_pks=waybill_pks):
-                outcome = delivery.deliver(event_id, nudge_next=False)
-                outcomes[outcome] += 1
-                if outcome is not delivery.Outcome.SKIPPED:  # skipped: a worker holds it
-                    progressed = True
-                    done += 1
+            heads = delivery.due_head_event_ids(waybill_pks=waybill_pks)
+            for start in range(0, len(heads), size):
+                results = delivery.deliver_many(heads[start : start + size], follow=False)
+                for outcome in results.values():
+                    outcomes[outcome] += 1
+                    if outcome is not delivery.Outcome.SKIPPED:  # skipped: a worker holds it
+                        progressed = True
+                        done += 1
                 self._progress(min(done, total), total, outcomes)
         self.stderr.write("")
         waiting = events.filter(state__in=[EventState.PENDING, EventState.SENDING]).count()
