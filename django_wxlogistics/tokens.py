@@ -140,6 +140,9 @@ class SharedTokenProvider:
         # The cached entry and the time to look at the store again, swapped in one
         # assignment: a reader never pairs one token with another token's deadline.
         self._current: tuple[_Entry, float] | None = None
+        # Tokens WeChat refused in this process, and when: a copy read before the refusal is
+        # never handed out again, even if a thread that read the row early caches it once more.
+        self._refused: dict[str, float] = {}
         self._lock = threading.Lock()
         _providers.add(self)
 
@@ -163,15 +166,20 @@ class SharedTokenProvider:
             return entry.token
 
     def invalidate(self, token: str) -> None:
-        with self._lock:
-            current = self._current
-            if current is not None and current[0].token == token:
-                self._current = None
-        # Compare-and-set: a newer token another process stored meanwhile stays.
+        now = time.time()
+        # Should WeChat hand the same token out again, that fetch is newer and it is used.
+        self._refused = {t: at for t, at in self._refused.items() if at > now - 60}
+        self._refused[token] = now
+        # Compare-and-set: a newer token another process stored meanwhile stays. The row
+        # first, then the cache: a thread reloading in between finds the row expired.
         with self._database_errors(token):
             changed = _in_own_transaction(
                 lambda: self._rows().filter(appid=self.appid, token=token).update(expires_at=_EPOCH)
             )
+        with self._lock:
+            current = self._current
+            if current is not None and current[0].token == token:
+                self._current = None
         logger.info(
             "%s: WeChat refused the access token of %s; %s.",
             self.api,
@@ -227,6 +235,8 @@ class SharedTokenProvider:
         return AccessToken.objects.using(self._alias())
 
     def _state(self, entry: _Entry, now: float) -> str:
+        if self._refused_copy(entry):
+            return "stale"
         remaining = entry.expires_at - now
         if remaining <= LAST_SECONDS:
             return "stale"  # however recently it was fetched
@@ -234,7 +244,12 @@ class SharedTokenProvider:
             return "fresh"
         return "usable"
 
+    def _refused_copy(self, entry: _Entry) -> bool:
+        return entry.fetched_at <= self._refused.get(entry.token, -1.0)
+
     def _remember(self, entry: _Entry, now: float) -> None:
+        if self._refused_copy(entry):
+            return  # read before WeChat refused it: the next caller reloads
         state = self._state(entry, now)
         last_use = entry.expires_at - LAST_SECONDS
         if state == "fresh":

@@ -198,6 +198,49 @@ def test_invalidate_only_removes_the_refused_token(sandbox: Any) -> None:
 
 
 @pytest.mark.usefixtures("no_stored_token")
+def test_a_copy_read_before_the_refusal_is_never_handed_out_again(sandbox: Any) -> None:
+    """A thread that read the row just before another marked the token refused, and caches
+    it just after, must not make the next caller repeat its call with the refused token."""
+    provider = get_client().tokens
+    assert isinstance(provider, StableTokenProvider)
+    refused = provider.get_token()
+    early_copy = provider._read()  # what the slow thread read
+    assert early_copy is not None and early_copy.token == refused
+    provider.invalidate(refused)
+    provider._remember(early_copy, time.time())  # ... and caches after the refusal
+    sandbox.expire_tokens()
+    fresh = provider.get_token()
+    assert fresh != refused
+    get_client().update_path(*PUSH)
+    assert [c["reply"].get("errcode", 0) for c in sandbox.calls(api="logistics.updatePath")] == [0]
+
+
+@pytest.mark.usefixtures("no_stored_token")
+def test_threads_sharing_one_client_all_get_through_each_time_the_token_is_refused(sandbox: Any) -> None:
+    client = get_client()
+    for round_ in range(3):
+        barrier, errors = threading.Barrier(8), []
+
+        def call(barrier: threading.Barrier, errors: list[BaseException]) -> None:
+            try:
+                barrier.wait(timeout=30)
+                client.update_path(*PUSH)
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=call, args=(barrier, errors)) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == [], round_
+        sandbox.expire_tokens()
+    assert sandbox.stats()["token_fetches"] == 3
+
+
+@pytest.mark.usefixtures("no_stored_token")
 def test_a_fetch_inside_the_callers_transaction_survives_its_rollback(sandbox: Any) -> None:
     class Rollback(Exception):
         pass
