@@ -390,6 +390,39 @@ def test_an_event_recorded_while_the_earlier_one_is_being_pushed_is_not_left_wai
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_event_committed_while_the_earlier_one_is_in_flight_follows_it_at_once(sandbox, nudges):
+    """The second event's own nudge comes while the first is still being pushed, and finds
+    it waiting; the worker pushing the first must take the second right after it."""
+    import threading
+
+    from django.db import connections
+
+    waybill = _registered(sandbox)
+    first = TraceEventFactory(waybill=waybill, action_time=_at(1), action_msg="first")
+    sandbox.set_faults(latency_ms=600)
+    outcomes: dict = {}
+
+    def worker():
+        try:
+            outcomes.update(delivery.deliver_many([first.pk]))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    deadline = timezone.now() + timedelta(seconds=5)
+    while not TraceEvent.objects.filter(pk=first.pk, state=EventState.SENDING).exists():
+        assert timezone.now() < deadline
+    with transaction.atomic():
+        second = record_trace_event(waybill, ActionType.IN_TRANSIT, "second", _at(2))
+    thread.join(15)
+    sandbox.clear_faults()
+    assert nudges == [[second.pk]]  # its own nudge, which found the first still in flight
+    assert outcomes == {first.pk: delivery.Outcome.SENT, second.pk: delivery.Outcome.SENT}
+    assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["first", "second"]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_deliver_many_pushes_several_waybills_at_once_each_in_order(sandbox, settings):
     settings.WXLOGISTICS = {**settings.WXLOGISTICS, "PUSH_CONCURRENCY": 4}
     sandbox.set_faults(latency_ms=300)
