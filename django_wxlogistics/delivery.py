@@ -33,9 +33,10 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Warning
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from . import delivery_sql
 from .conf import wx_settings
 from .enums import EventState
 from .exceptions import PermanentError, WeChatError
@@ -112,23 +113,31 @@ def claim(event_id: int) -> Claim | None:
 def claim_many(event_ids: Iterable[int]) -> list[Claim]:
     """Lease those of ``event_ids`` that are due, pending and first in their waybill's line.
 
-    Two queries however many events: one conditional UPDATE, one SELECT of what it leased.
-    The lease value, shared by the events leased together, is the proof of the claim.
+    One statement on PostgreSQL (``UPDATE … RETURNING``), two elsewhere (a conditional
+    UPDATE, a SELECT of what it leased), however many events. The lease value, shared by
+    the events leased together, is the proof of the claim.
     """
     ids = list(dict.fromkeys(int(pk) for pk in event_ids))
-    return _claim(TraceEvent.objects.filter(pk__in=ids)) if ids else []
+    return _claim("id", ids) if ids else []
 
 
 def claim_next(waybill_pks: Iterable[int]) -> list[Claim]:
     """Lease the first event of each of these waybills, where it is pending and due."""
-    pks = list(dict.fromkeys(waybill_pks))
-    return _claim(TraceEvent.objects.filter(waybill_id__in=pks)) if pks else []
+    pks = list(dict.fromkeys(int(pk) for pk in waybill_pks))
+    return _claim("waybill_id", pks) if pks else []
 
 
-def _claim(events: QuerySet[TraceEvent]) -> list[Claim]:
-    now = timezone.now()
+def _lease(now: datetime) -> datetime:
     # The random microseconds keep two claims made in the same instant apart.
-    lease = now + timedelta(seconds=wx_settings.LEASE_SECONDS, microseconds=random.randrange(1000))
+    return now + timedelta(seconds=wx_settings.LEASE_SECONDS, microseconds=random.randrange(1000))
+
+
+def _claim(key: str, keys: list[int]) -> list[Claim]:
+    now = timezone.now()
+    lease = _lease(now)
+    if delivery_sql.usable():
+        return [Claim(event=event, lease=lease) for event in delivery_sql.claim(key, keys, now, lease)]
+    events = TraceEvent.objects.filter(**{f"{key}__in": keys})
     claimed = (
         events.filter(state=EventState.PENDING, next_attempt_at__lte=now)
         .filter(~earlier_unsent_event())
@@ -136,7 +145,11 @@ def _claim(events: QuerySet[TraceEvent]) -> list[Claim]:
     )
     if not claimed:
         return []
-    leased = events.filter(state=EventState.SENDING, lease_expires_at=lease).select_related("waybill")
+    leased = (
+        events.filter(state=EventState.SENDING, lease_expires_at=lease)
+        .select_related("waybill")
+        .order_by("action_time", "pk")
+    )
     return [Claim(event=event, lease=lease) for event in leased]
 
 
@@ -336,6 +349,8 @@ def _record_sent_many(claims: list[Claim]) -> list[tuple[Claim, Outcome]]:
     lease = claims[0].lease
     ids = [c.event.pk for c in claims]
     now = timezone.now()
+    if delivery_sql.usable():
+        return _sent_outcomes(claims, delivery_sql.record_sent(ids, lease, now), now)
     # No transaction around the two statements: the waybill's latest action is derived from
     # its sent events, and the next event sent sets it right should this process die here.
     updated = TraceEvent.objects.filter(pk__in=ids, state=EventState.SENDING, lease_expires_at=lease).update(
@@ -361,6 +376,10 @@ def _record_sent_many(claims: list[Claim]) -> list[tuple[Claim, Outcome]]:
         Waybill.objects.filter(pk__in={c.event.waybill_id for c in claims if c.event.pk in mine}).update(
             latest_action_type=Subquery(latest), updated_at=now
         )
+    return _sent_outcomes(claims, mine, now)
+
+
+def _sent_outcomes(claims: list[Claim], mine: set[int], now: datetime) -> list[tuple[Claim, Outcome]]:
     recorded: list[tuple[Claim, Outcome]] = []
     for leased in claims:
         if leased.event.pk not in mine:

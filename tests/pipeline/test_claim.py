@@ -15,7 +15,7 @@ from django_wxlogistics.models import TraceEvent
 from django_wxlogistics.signals import trace_event_failed
 from tests.factories import TraceEventFactory, WaybillFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_paths")]
 
 
 def _at(minutes: int):
@@ -104,11 +104,26 @@ def test_other_waybills_do_not_hold_each_other_back():
     assert delivery.claim(other.pk) is not None
 
 
-def test_claim_costs_two_queries():
-    event = TraceEventFactory()
+def test_claiming_several_events_costs_one_statement_on_postgresql_two_elsewhere(both_paths):
+    events = [TraceEventFactory() for _ in range(5)]
     with CaptureQueriesContext(connection) as queries:
-        delivery.claim(event.pk)
-    assert len(queries) == 2
+        claims = delivery.claim_many([e.pk for e in events])
+    assert sorted(c.event.pk for c in claims) == sorted(e.pk for e in events)
+    assert all(c.event.waybill.waybill_id for c in claims)  # the waybill came along
+    single = connection.vendor == "postgresql" and both_paths == "statements"
+    assert len(queries) == (1 if single else 2)
+
+
+def test_recording_several_successes_costs_one_statement_on_postgresql_two_elsewhere(both_paths):
+    events = [TraceEventFactory(action_type=200001) for _ in range(4)]
+    claims = delivery.claim_many([e.pk for e in events])
+    with CaptureQueriesContext(connection) as queries:
+        recorded = delivery.record_outcomes([(c, None) for c in claims])
+    assert {o for _, o in recorded} == {delivery.Outcome.SENT}
+    single = connection.vendor == "postgresql" and both_paths == "statements"
+    assert len(queries) == (1 if single else 2)
+    assert TraceEvent.objects.filter(state=EventState.SENT).count() == 4
+    assert {e.waybill.latest_action_type for e in TraceEvent.objects.select_related("waybill")} == {200001}
 
 
 def test_backoff_is_full_jitter_under_the_cap():

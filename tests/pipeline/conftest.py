@@ -1,0 +1,20 @@
+"""The delivery tests run on both paths: PostgreSQL's single statements and the ORM's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from django_wxlogistics import delivery_sql
+
+
+@pytest.fixture(params=["statements", "orm"])
+def both_paths(request: pytest.FixtureRequest) -> Iterator[str]:
+    """On PostgreSQL, ``statements`` runs the single-statement claim and record; ``orm`` the
+    ORM's queries, which every other database uses. Elsewhere both are the ORM's."""
+    delivery_sql.ENABLED = request.param == "statements"
+    try:
+        yield request.param
+    finally:
+        delivery_sql.ENABLED = True
