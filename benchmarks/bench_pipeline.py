@@ -179,6 +179,16 @@ def pipeline_throughput(control: Any, events: int, latency: float = 0) -> float:
     return events / (max(times) - started)
 
 
+def _bare_endpoint(url: str, session: Any) -> str:
+    """The updatePath URL with an access token the bare baselines fetch for themselves."""
+    token = session.post(
+        f"{url}/cgi-bin/stable_token",
+        json={"grant_type": "client_credential", "appid": "wxbench", "secret": "bench"},
+        timeout=10,
+    ).json()["access_token"]
+    return f"{url}/cgi-bin/express/delivery/path/update?access_token={token}"
+
+
 def ceiling_throughput(url: str, control: Any, events: int, latency: float = 0) -> float:
     import requests
 
@@ -187,12 +197,7 @@ def ceiling_throughput(url: str, control: Any, events: int, latency: float = 0) 
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_maxsize=CONCURRENCY)
     session.mount("http://", adapter)
-    token = session.post(
-        f"{url}/cgi-bin/stable_token",
-        json={"grant_type": "client_credential", "appid": "wxbench", "secret": "bench"},
-        timeout=10,
-    ).json()["access_token"]
-    endpoint = f"{url}/cgi-bin/express/delivery/path/update?access_token={token}"
+    endpoint = _bare_endpoint(url, session)
     now = int(time.time()) - 3600
     bodies = [
         {
@@ -237,12 +242,7 @@ def bare_round_trip(url: str, control: Any, calls: int) -> tuple[float, float]:
 
     control.reset()
     session = requests.Session()
-    token = session.post(
-        f"{url}/cgi-bin/stable_token",
-        json={"grant_type": "client_credential", "appid": "wxbench", "secret": "bench"},
-        timeout=10,
-    ).json()["access_token"]
-    endpoint = f"{url}/cgi-bin/express/delivery/path/update?access_token={token}"
+    endpoint = _bare_endpoint(url, session)
     now = int(time.time()) - 3600
     samples = []
     for i in range(calls):

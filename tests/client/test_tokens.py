@@ -58,9 +58,12 @@ def test_a_token_is_fetched_once_and_shared_through_the_store(sandbox: Any) -> N
     assert {c["access_token"] for c in sandbox.calls(api="logistics.updatePath")} == {row.token}
 
 
-def _call_in_thread(barrier: threading.Barrier, errors: list[BaseException]) -> None:
+def _call_in_thread(
+    barrier: threading.Barrier, errors: list[BaseException], client: WeChatLogisticsClient | None = None
+) -> None:
     try:
-        client = WeChatLogisticsClient()  # its own provider: only the database is shared
+        # By default its own provider: only the database is shared.
+        client = client or WeChatLogisticsClient()
         barrier.wait(timeout=30)
         client.update_path(*PUSH)
     except BaseException as exc:
@@ -220,17 +223,7 @@ def test_threads_sharing_one_client_all_get_through_each_time_the_token_is_refus
     client = get_client()
     for round_ in range(3):
         barrier, errors = threading.Barrier(8), []
-
-        def call(barrier: threading.Barrier, errors: list[BaseException]) -> None:
-            try:
-                barrier.wait(timeout=30)
-                client.update_path(*PUSH)
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                connections.close_all()
-
-        threads = [threading.Thread(target=call, args=(barrier, errors)) for _ in range(8)]
+        threads = [threading.Thread(target=_call_in_thread, args=(barrier, errors, client)) for _ in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
