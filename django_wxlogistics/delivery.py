@@ -15,6 +15,10 @@ back: they still go, in order, and the failed one waits for an operator.
 
 Every write after the claim is conditional on the lease the claim set, so a worker whose
 lease expired (and whose event another worker took over) cannot overwrite the outcome.
+
+A task works on several events at once (:func:`deliver_many`): it claims the events of its
+message together, keeps ``PUSH_CONCURRENCY`` calls in flight, records the successes that
+come back together in one statement, and claims each finished waybill's next event.
 """
 
 from __future__ import annotations
@@ -446,19 +450,6 @@ def _send(signal: Any, **kwargs: Any) -> None:
     for receiver, result in signal.send_robust(sender=TraceEvent, **kwargs):
         if isinstance(result, Exception):
             logger.error("Receiver %r of a delivery signal raised %s.", receiver, type(result).__name__)
-
-
-def next_due_event_id(waybill_pk: int) -> int | None:
-    """The id of the waybill's first pending event if it is due now, else None."""
-    head = (
-        TraceEvent.objects.filter(waybill_id=waybill_pk, state__in=UNSENT)
-        .order_by("action_time", "pk")
-        .values_list("pk", "state", "next_attempt_at")
-        .first()
-    )
-    if head is None or head[1] != EventState.PENDING or head[2] > timezone.now():
-        return None
-    return int(head[0])
 
 
 def reclaim_expired_leases(limit: int = SWEEP_BATCH) -> tuple[int, int]:

@@ -129,10 +129,12 @@ def nudge_on_commit(event: TraceEvent) -> None:
     pending: _CommitNudge | None = getattr(_local, "pending", None)
     # The callback still waits for this transaction's commit (a rollback discards it).
     queued = getattr(connection, "run_on_commit", None)
-    if pending is None or not queued or not any(item[1] is pending for item in queued):
-        pending = _local.pending = _CommitNudge()
-        transaction.on_commit(pending, using=connection.alias, robust=True)
-    pending.add(event)
+    if pending is not None and queued and any(item[1] is pending for item in queued):
+        pending.add(event)
+        return
+    pending = _local.pending = _CommitNudge()
+    pending.add(event)  # before on_commit: outside a transaction, it runs at once
+    transaction.on_commit(pending, using=connection.alias, robust=True)
 
 
 def nudge(event_ids: Iterable[int]) -> int:

@@ -204,13 +204,3 @@ def test_due_heads_are_bounded():
     for _ in range(5):
         TraceEventFactory()
     assert len(delivery.due_head_event_ids(limit=3)) == 3
-
-
-def test_next_due_event_id():
-    waybill = WaybillFactory()
-    TraceEventFactory(waybill=waybill, action_time=_at(1), state=EventState.SENT, sent_at=timezone.now())
-    second = TraceEventFactory(waybill=waybill, action_time=_at(2))
-    TraceEventFactory(waybill=waybill, action_time=_at(3))
-    assert delivery.next_due_event_id(waybill.pk) == second.pk
-    TraceEvent.objects.filter(pk=second.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=1))
-    assert delivery.next_due_event_id(waybill.pk) is None

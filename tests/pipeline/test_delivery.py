@@ -345,6 +345,15 @@ def test_an_event_queued_behind_an_earlier_one_follows_it_in_the_same_task(sandb
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_event_recorded_outside_a_transaction_is_nudged_at_once(sandbox, nudges):
+    waybill = _registered(sandbox)
+    event = record_trace_event(waybill, ActionType.PICKED_UP, "已揽收")  # autocommit
+    again = record_trace_event(waybill, ActionType.IN_TRANSIT, "运输中", timezone.now())
+    assert nudges == [[event.pk], [again.pk]]
+    assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["已揽收", "运输中"]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_events_of_one_transaction_share_their_messages(sandbox, nudges, settings):
     settings.WXLOGISTICS = {**settings.WXLOGISTICS, "PUSH_CONCURRENCY": 4}
     waybills = [_registered(sandbox) for _ in range(10)]
