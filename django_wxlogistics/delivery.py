@@ -349,7 +349,8 @@ def _record_sent(leased: Claim) -> Outcome:
 
 
 def _record_sent_many(claims: list[Claim]) -> list[tuple[Claim, Outcome]]:
-    """Mark events of one lease sent, then their waybills' latest action: two statements."""
+    """Mark events of one lease sent and set their waybills' latest action: one statement on
+    PostgreSQL, two elsewhere."""
     lease = claims[0].lease
     ids = [c.event.pk for c in claims]
     now = timezone.now()
