@@ -171,11 +171,15 @@ def _record_batch(count: int) -> tuple[set[int], float]:
 
 def pipeline_throughput(control: Any, events: int, latency: float = 0) -> float:
     control.reset()
+    # The reset forgot every access token. The ceiling fetches its own before its clock
+    # starts; the workers fetch theirs here, in a small batch that reaches every slot.
+    warm_ids, _ = _record_batch(4 * CONCURRENCY)
+    _wait_sent(warm_ids)
     control.set_faults(latency_ms=latency)
     ids, started = _record_batch(events)
     _wait_sent(ids)
     times = _accepted_times(control)
-    assert len(times) >= events, (len(times), events)
+    assert len(times) >= events + len(warm_ids), (len(times), events)
     return events / (max(times) - started)
 
 

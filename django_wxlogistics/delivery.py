@@ -37,7 +37,7 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Warning
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from . import delivery_sql
@@ -60,7 +60,7 @@ SWEEP_BATCH = 500
 FOLLOW_SECONDS = 10.0
 
 #: How long the first answer of a group of calls waits for the others, to be recorded with them.
-COALESCE_SECONDS = 0.015
+COALESCE_SECONDS = 0.003
 
 ERRMSG_MAX_LENGTH = TraceEvent._meta.get_field("last_errmsg").max_length or 512
 LEASE_EXPIRED_MSG = "The worker pushing this event stopped before it finished (lease expired)."
@@ -91,14 +91,21 @@ class SweepResult:
     nudged: int = 0
 
 
-def earlier_unsent_event() -> Exists:
-    """True for an event whose waybill has an earlier event still pending or sending."""
-    return Exists(
-        TraceEvent.objects.filter(waybill_id=OuterRef("waybill_id"), state__in=UNSENT).filter(
-            Q(action_time__lt=OuterRef("action_time"))
-            | Q(action_time=OuterRef("action_time"), pk__lt=OuterRef("pk"))
-        )
+def head_of_line() -> Q:
+    """True for an unsent event that is first in its waybill's line (by action_time, then id).
+
+    Written as "the first unsent event of my waybill is me" rather than "no earlier event is
+    unsent": the planner runs it as one probe of ``wxl_event_unsent_idx`` per row whatever
+    its statistics say, where the anti-join form can turn into a scan of every unsent event
+    for every candidate (seconds for a backlog of a few thousand, before autovacuum has
+    counted it).
+    """
+    first = (
+        TraceEvent.objects.filter(waybill_id=OuterRef("waybill_id"), state__in=UNSENT)
+        .order_by("action_time", "pk")
+        .values("pk")[:1]
     )
+    return Q(pk=Subquery(first))
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -131,6 +138,30 @@ def claim_next(waybill_pks: Iterable[int]) -> list[Claim]:
     return _claim("waybill_id", pks) if pks else []
 
 
+def claim_due(limit: int) -> list[Claim]:
+    """Lease up to ``limit`` due events first in their waybill's line, whichever they are.
+
+    What a task with free slots takes once its own events are under way: events whose
+    message still waits in the broker's queue, or whose retry has come due. That message
+    then finds its event claimed or sent and does nothing.
+    """
+    if limit < 1:
+        return []
+    now = timezone.now()
+    lease = _lease(now)
+    if delivery_sql.usable():
+        return [Claim(event=event, lease=lease) for event in delivery_sql.claim_due(limit, now, lease)]
+    # Elsewhere: pick, then claim by id; the claim checks every condition again, so an event
+    # another worker took in between is simply not leased here.
+    picked = list(
+        TraceEvent.objects.filter(state=EventState.PENDING, next_attempt_at__lte=now)
+        .filter(head_of_line())
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return claim_many(picked)
+
+
 def _lease(now: datetime) -> datetime:
     # The random microseconds keep two claims made in the same instant apart.
     return now + timedelta(seconds=wx_settings.LEASE_SECONDS, microseconds=random.randrange(1000))
@@ -144,7 +175,7 @@ def _claim(key: str, keys: list[int]) -> list[Claim]:
     events = TraceEvent.objects.filter(**{f"{key}__in": keys})
     claimed = (
         events.filter(state=EventState.PENDING, next_attempt_at__lte=now)
-        .filter(~earlier_unsent_event())
+        .filter(head_of_line())
         .update(state=EventState.SENDING, lease_expires_at=lease, updated_at=now)
     )
     if not claimed:
@@ -167,24 +198,30 @@ def deliver(event_id: int, *, nudge_next: bool = True) -> Outcome:
     return deliver_many([event_id], follow=nudge_next).get(int(event_id), Outcome.SKIPPED)
 
 
-def deliver_many(event_ids: Iterable[int], *, follow: bool = True) -> dict[int, Outcome]:
+def deliver_many(event_ids: Iterable[int], *, follow: bool = True, drain: bool = False) -> dict[int, Outcome]:
     """Push these events, up to ``PUSH_CONCURRENCY`` calls to WeChat at once; their outcomes.
 
     Events that cannot be claimed (done, leased, not due, behind an earlier one) are
     ``SKIPPED``. Outcomes are recorded as the calls come back, several in one statement.
     With ``follow``, each finished event makes room for the next of its waybill, in this
     process, for up to :data:`FOLLOW_SECONDS`; what is left then is nudged to other workers.
+    With ``drain`` too (the Celery tasks), slots that are still free once these events are
+    under way take any due events (:func:`claim_due`), so a backlog keeps every slot busy.
+    The outcomes returned are those of ``event_ids``, and of what followed or was drained.
     """
     waiting = list(dict.fromkeys(int(pk) for pk in event_ids))
     outcomes: dict[int, Outcome] = {}
     if not waiting:
         return outcomes
     width = _concurrency()
+    # Leased events queued behind the calls in flight: a calling thread that finishes starts
+    # the next call at once, without waiting for this thread to record and claim.
+    depth = width + (width + 1) // 2 if width > 1 else 1
     follow_until = time.monotonic() + FOLLOW_SECONDS
     _warm_access_token(len(waiting))
     with _Pusher(width) as pusher:
         while waiting or pusher.in_flight:
-            room = width - pusher.in_flight
+            room = depth - pusher.in_flight
             if waiting and room > 0:
                 batch, waiting = waiting[:room], waiting[room:]
                 claims = claim_many(batch)
@@ -193,14 +230,18 @@ def deliver_many(event_ids: Iterable[int], *, follow: bool = True) -> dict[int, 
                 pusher.start(claims)
             if not pusher.in_flight:
                 continue
-            finished = record_outcomes(pusher.finished())
+            results = pusher.finished()
+            refill = follow and time.monotonic() < follow_until
+            finished, claims = settle(
+                results,
+                room=depth - pusher.in_flight if refill else 0,
+                drain=drain and not waiting,
+            )
             outcomes.update((c.event.pk, outcome) for c, outcome in finished)
-            done = [c.event.waybill_id for c, o in finished if o in (Outcome.SENT, Outcome.FAILED)]
-            if follow and done:
-                if time.monotonic() < follow_until:
-                    # Each finished event frees the slot its waybill's next event takes.
-                    pusher.start(claim_next(done))
-                else:
+            pusher.start(claims)
+            if follow and not refill:
+                done = [c.event.waybill_id for c, o in finished if o in (Outcome.SENT, Outcome.FAILED)]
+                if done:
                     from .services import nudge
 
                     nudge(due_head_event_ids(waybill_pks=done))
@@ -238,20 +279,54 @@ def _call(leased: Claim) -> WeChatError | None:
 
 
 def record_outcomes(results: Iterable[tuple[Claim, WeChatError | None]]) -> list[tuple[Claim, Outcome]]:
-    """Record what the calls did: every success of one lease in one statement, failures one by one."""
-    results = list(results)
+    """Record what the calls did: the successes in one statement, failures one by one."""
+    return settle(results)[0]
+
+
+def settle(
+    results: Iterable[tuple[Claim, WeChatError | None]], *, room: int = 0, drain: bool = False
+) -> tuple[list[tuple[Claim, Outcome]], list[Claim]]:
+    """Record what the calls did and lease what the ``room`` freed slots push next.
+
+    Next comes the following event of each waybill whose event is done (sent or failed),
+    then, with ``drain``, due events of any waybill (:func:`claim_due`). On PostgreSQL the
+    successes and the leases are one statement; failures, rare, are recorded one by one first.
+    """
     recorded: list[tuple[Claim, Outcome]] = []
-    sent: dict[datetime, list[Claim]] = {}
+    sent: list[Claim] = []
     for leased, error in results:
         if error is None:
-            sent.setdefault(leased.lease, []).append(leased)
+            sent.append(leased)
         else:
             # AccessTokenError here means the client's own refresh-and-repeat failed too.
             permanent = isinstance(error, PermanentError)
             recorded.append((leased, _record_failure(leased, error, permanent=permanent)))
-    for claims in sent.values():
+    if delivery_sql.usable() and (sent or room > 0):
+        failed = [c.event.waybill_id for c, outcome in recorded if outcome is Outcome.FAILED]
+        now = timezone.now()
+        lease = _lease(now)
+        marked, events = delivery_sql.settle(
+            [(c.event.pk, c.lease) for c in sent],
+            [c.event.waybill_id for c in sent] + failed if room > 0 else [],
+            room,
+            drain=drain,
+            now=now,
+            lease=lease,
+        )
+        recorded.extend(_sent_outcomes(sent, marked, now))
+        return recorded, [Claim(event=event, lease=lease) for event in events]
+    by_lease: dict[datetime, list[Claim]] = {}
+    for leased in sent:
+        by_lease.setdefault(leased.lease, []).append(leased)
+    for claims in by_lease.values():
         recorded.extend(_record_sent_many(claims))
-    return recorded
+    if room <= 0:
+        return recorded, []
+    done = [c.event.waybill_id for c, outcome in recorded if outcome in (Outcome.SENT, Outcome.FAILED)]
+    leased_next = claim_next(done) if done else []
+    if drain and room > len(leased_next):
+        leased_next += claim_due(room - len(leased_next))
+    return recorded, leased_next
 
 
 class _Pusher:
@@ -517,9 +592,7 @@ def due_head_event_ids(
             Q(updated_at__lte=now - timedelta(seconds=quiet_for)) | Q(next_attempt_at__gt=F("updated_at"))
         )
     return list(
-        events.filter(~earlier_unsent_event())
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        events.filter(head_of_line()).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit]
     )
 
 

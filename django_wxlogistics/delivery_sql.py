@@ -36,23 +36,51 @@ _WAYBILL = Waybill._meta.db_table
 _EVENT_NAMES, _EVENT_COLUMNS = _columns(TraceEvent, "e")
 _WAYBILL_NAMES, _WAYBILL_COLUMNS = _columns(Waybill, "w")
 
-# The same conditions as delivery._claim: due, pending, and no earlier event of the waybill
-# pending or sending (by action_time, then id). Only our own table and column names are
-# put into the text; every value is a parameter.
+# The same conditions as delivery._claim: due, pending, and first of the waybill's unsent
+# events (by action_time, then id; see delivery.head_of_line). ``state || ''`` keeps the
+# planner on the key's index: the few rows asked for are found by id or waybill, never by
+# a scan of every pending event, which statistics that lag behind a burst make look cheap.
+# Only our own table and column names are put into the text; every value is a parameter.
 _CLAIM = f"""
 UPDATE "{_EVENT}" AS e
    SET "state" = %(sending)s, "lease_expires_at" = %(lease)s, "updated_at" = %(now)s
   FROM "{_WAYBILL}" AS w
  WHERE w."id" = e."waybill_id"
    AND e."{{key}}" = ANY(%(keys)s)
-   AND e."state" = %(pending)s
+   AND (e."state" || '') = %(pending)s
    AND e."next_attempt_at" <= %(now)s
-   AND NOT EXISTS (
-       SELECT 1 FROM "{_EVENT}" AS p
+   AND e."id" = (
+       SELECT p."id" FROM "{_EVENT}" AS p
         WHERE p."waybill_id" = e."waybill_id"
           AND p."state" IN (%(pending)s, %(sending)s)
-          AND (p."action_time" < e."action_time"
-               OR (p."action_time" = e."action_time" AND p."id" < e."id")))
+        ORDER BY p."action_time", p."id"
+        LIMIT 1)
+RETURNING {_EVENT_COLUMNS}, {_WAYBILL_COLUMNS}
+"""  # noqa: S608
+
+# Any due events first in their waybill's line, oldest due first; rows another worker is
+# claiming at this moment are skipped, not waited for. The order is wxl_event_due_idx's
+# own (next_attempt_at alone), so the scan stops after ``limit`` rows rather than sorting
+# every due event.
+_CLAIM_DUE = f"""
+WITH picked AS MATERIALIZED (
+    SELECT e."id" FROM "{_EVENT}" AS e
+     WHERE e."state" = %(pending)s
+       AND e."next_attempt_at" <= %(now)s
+       AND e."id" = (
+           SELECT p."id" FROM "{_EVENT}" AS p
+            WHERE p."waybill_id" = e."waybill_id"
+              AND p."state" IN (%(pending)s, %(sending)s)
+            ORDER BY p."action_time", p."id"
+            LIMIT 1)
+     ORDER BY e."next_attempt_at"
+     LIMIT %(limit)s
+       FOR UPDATE OF e SKIP LOCKED
+)
+UPDATE "{_EVENT}" AS e
+   SET "state" = %(sending)s, "lease_expires_at" = %(lease)s, "updated_at" = %(now)s
+  FROM picked, "{_WAYBILL}" AS w
+ WHERE e."id" = picked."id" AND w."id" = e."waybill_id"
 RETURNING {_EVENT_COLUMNS}, {_WAYBILL_COLUMNS}
 """  # noqa: S608
 
@@ -81,11 +109,82 @@ SELECT "id" FROM sent
 """  # noqa: S608
 
 
+# Record and refill in one statement: mark the events that came back sent (each under its
+# own lease), set their waybills' latest action, and lease the next events to push: first
+# the next event of each waybill in ``follow`` (those just done), then, with ``room`` left,
+# any due events first in their waybill's line. Every sub-statement sees the snapshot taken
+# before the statement began, in which the events being marked are still "sending": the
+# line checks leave them out by hand (``NOT IN sent``), so a waybill's next event becomes
+# first in line exactly when its predecessor is marked here.
+_HEAD = f"""e."id" = (
+           SELECT p."id" FROM "{_EVENT}" AS p
+            WHERE p."waybill_id" = e."waybill_id"
+              AND p."state" IN (%(pending)s, %(sending)s)
+              AND p."id" NOT IN (SELECT "id" FROM sent)
+            ORDER BY p."action_time", p."id"
+            LIMIT 1)"""  # noqa: S608
+
+_SETTLE = f"""
+WITH done AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(leases)s::timestamptz[]) AS d("id", "lease")
+), sent AS (
+    UPDATE "{_EVENT}" AS s
+       SET "state" = %(sent)s, "sent_at" = %(now)s, "lease_expires_at" = NULL,
+           "attempts" = s."attempts" + 1, "last_errcode" = NULL, "last_errmsg" = '',
+           "updated_at" = %(now)s
+      FROM done
+     WHERE s."id" = done."id" AND s."state" = %(sending)s AND s."lease_expires_at" = done."lease"
+ RETURNING s."id", s."waybill_id"
+), latest AS (
+    UPDATE "{_WAYBILL}" AS w
+       SET "latest_action_type" = (
+               SELECT x."action_type" FROM "{_EVENT}" AS x
+                WHERE x."waybill_id" = w."id"
+                  AND (x."state" = %(sent)s OR x."id" IN (SELECT "id" FROM sent))
+                ORDER BY x."action_time" DESC, x."id" DESC
+                LIMIT 1),
+           "updated_at" = %(now)s
+     WHERE w."id" IN (SELECT "waybill_id" FROM sent)
+), nxt AS MATERIALIZED (
+    SELECT e."id" FROM "{_EVENT}" AS e
+     WHERE e."waybill_id" = ANY(%(follow)s::bigint[])
+       AND (e."state" || '') = %(pending)s
+       AND e."next_attempt_at" <= %(now)s
+       AND {_HEAD}
+       FOR UPDATE OF e SKIP LOCKED
+), due AS MATERIALIZED (
+    SELECT e."id" FROM "{_EVENT}" AS e
+     WHERE %(drain)s
+       AND e."state" = %(pending)s
+       AND e."next_attempt_at" <= %(now)s
+       AND e."id" NOT IN (SELECT "id" FROM nxt)
+       AND {_HEAD}
+     ORDER BY e."next_attempt_at"
+     LIMIT GREATEST(0, %(room)s - (SELECT count(*) FROM nxt))
+       FOR UPDATE OF e SKIP LOCKED
+), claimed AS (
+    UPDATE "{_EVENT}" AS e
+       SET "state" = %(sending)s, "lease_expires_at" = %(lease)s, "updated_at" = %(now)s
+      FROM "{_WAYBILL}" AS w
+     WHERE w."id" = e."waybill_id"
+       AND e."id" IN (SELECT "id" FROM nxt UNION ALL SELECT "id" FROM due)
+ RETURNING {_EVENT_COLUMNS}, {_WAYBILL_COLUMNS}
+)
+SELECT (SELECT coalesce(array_agg("id"), '{{}}') FROM sent), c.*
+  FROM (SELECT 1) AS one LEFT JOIN claimed AS c ON true
+"""  # noqa: S608
+
+
 def claim(key: str, keys: list[int], now: datetime, lease: datetime) -> list[TraceEvent]:
     """Lease the claimable events whose ``key`` ("id" or "waybill_id") is in ``keys``."""
     if key not in ("id", "waybill_id"):
         raise ValueError(f"cannot claim by {key!r}")
     return _leased(_CLAIM.format(key=key), {"keys": keys, "now": now, "lease": lease})
+
+
+def claim_due(limit: int, now: datetime, lease: datetime) -> list[TraceEvent]:
+    """Lease up to ``limit`` due events that are first in their waybill's line, oldest due first."""
+    return _leased(_CLAIM_DUE, {"limit": limit, "now": now, "lease": lease})
 
 
 def _leased(sql: str, values: dict[str, Any]) -> list[TraceEvent]:
@@ -102,6 +201,50 @@ def _leased(sql: str, values: dict[str, Any]) -> list[TraceEvent]:
         events.append(event)
     events.sort(key=lambda e: (e.action_time, e.pk))
     return events
+
+
+def settle(
+    sent: list[tuple[int, datetime]],
+    follow: list[int],
+    room: int,
+    *,
+    drain: bool,
+    now: datetime,
+    lease: datetime,
+) -> tuple[set[int], list[TraceEvent]]:
+    """Mark ``sent`` ((id, lease) pairs) sent and lease what comes next, in one statement.
+
+    Returns the ids it marked (an event whose lease expired meanwhile is not among them)
+    and the events it leased under ``lease``: the next event of each waybill in ``follow``,
+    then, with ``drain``, due events of any waybill, ``room`` in all at most.
+    """
+    alias = router.db_for_write(TraceEvent)
+    params: dict[str, Any] = {
+        "ids": [pk for pk, _ in sent],
+        "leases": [held for _, held in sent],
+        "follow": follow,
+        "room": room,
+        "drain": drain,
+        "now": now,
+        "lease": lease,
+        "sent": EventState.SENT.value,
+        "pending": EventState.PENDING.value,
+        "sending": EventState.SENDING.value,
+    }
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_SETTLE, params)
+        rows = cursor.fetchall()
+    marked = set(rows[0][0]) if rows else set()
+    split = 1 + len(_EVENT_NAMES)
+    events = []
+    for row in rows:
+        if row[1] is None:  # the LEFT JOIN's row when nothing was leased
+            continue
+        event = TraceEvent.from_db(alias, _EVENT_NAMES, row[1:split])
+        event.waybill = Waybill.from_db(alias, _WAYBILL_NAMES, row[split:])
+        events.append(event)
+    events.sort(key=lambda e: (e.action_time, e.pk))
+    return marked, events
 
 
 def record_sent(ids: list[int], lease: datetime, now: datetime) -> set[int]:

@@ -88,6 +88,13 @@ class TraceEvent(models.Model):
             ),
             # Per-waybill order: earlier events of the same waybill, and the admin timeline.
             models.Index(fields=["waybill", "action_time", "id"], name="wxl_event_waybill_time_idx"),
+            # Per-waybill order on the hot path: "is an earlier event still unsent?" reads only
+            # the events in flight, however many sent ones the table holds.
+            models.Index(
+                fields=["waybill", "action_time", "id"],
+                condition=Q(state__in=[EventState.PENDING, EventState.SENDING]),
+                name="wxl_event_unsent_idx",
+            ),
             models.Index(fields=["state", "last_errcode"], name="wxl_event_state_errcode_idx"),
         ]
         constraints = [

@@ -10,24 +10,43 @@ from collections import Counter
 from dataclasses import asdict
 
 from celery import shared_task
+from django.db import connections
 
 from . import delivery
+
+
+def _checked_connections() -> None:
+    """Drop a database connection that is broken or past ``CONN_MAX_AGE``, as Django does
+    around a request.
+
+    Celery closes the connection after every task unless ``CELERY_DB_REUSE_MAX`` is set;
+    with it set, this check is what keeps a broken connection (a restarted database) from
+    failing the next tasks. A connection inside a transaction (eager tasks in a test) is
+    left alone.
+    """
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
 
 
 @shared_task(name="django_wxlogistics.tasks.push_trace_event", ignore_result=True, acks_late=True)
 def push_trace_event(event_id: int) -> str:
     """Push trace event ``event_id`` to WeChat if it is due and first in its waybill's line."""
-    return delivery.deliver(int(event_id)).value
+    _checked_connections()
+    outcomes = delivery.deliver_many([int(event_id)], drain=True)
+    return outcomes.get(int(event_id), delivery.Outcome.SKIPPED).value
 
 
 @shared_task(name="django_wxlogistics.tasks.push_trace_events", ignore_result=True, acks_late=True)
 def push_trace_events(event_ids: list[int]) -> dict[str, int]:
     """Push these trace events, several calls at once; each follows its waybill's line."""
-    outcomes = delivery.deliver_many(int(pk) for pk in event_ids)
+    _checked_connections()
+    outcomes = delivery.deliver_many((int(pk) for pk in event_ids), drain=True)
     return dict(Counter(outcome.value for outcome in outcomes.values()))
 
 
 @shared_task(name="django_wxlogistics.tasks.sweep_due_events", ignore_result=True)
 def sweep_due_events() -> dict[str, int]:
     """Reclaim events whose worker died mid-push and nudge the events whose time has come."""
+    _checked_connections()
     return asdict(delivery.sweep())

@@ -67,7 +67,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.config(default=f"sqlite:///{STATE_DIR / 'shop.sqlite3'}", conn_max_age=60)
+    "default": dj_database_url.config(
+        default=f"sqlite:///{STATE_DIR / 'shop.sqlite3'}", conn_max_age=60, conn_health_checks=True
+    )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -137,6 +139,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# Keep the worker's database connection between tasks (conn_max_age above); the delivery
+# tasks check it before use.
+CELERY_DB_REUSE_MAX = 100
 CELERY_BEAT_SCHEDULE = {**wxlogistics_beat_schedule()}
 
 LOGGING = {

@@ -12,8 +12,12 @@ from tests.settings import WXLOGISTICS as _TEST_WXLOGISTICS
 
 # Workers run as in production: no query log, and the database connection kept between tasks.
 DEBUG = False
-# Workers keep their database connection between tasks, as the docs recommend.
+# Workers keep their database connection between tasks, as the docs recommend: Celery
+# closes it after every task unless CELERY_DB_REUSE_MAX says otherwise, and the delivery
+# tasks check it before use (CONN_HEALTH_CHECKS) so that a broken one is replaced.
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("WXL_CONN_MAX_AGE", "60"))  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
+CELERY_DB_REUSE_MAX = int(os.environ.get("WXL_DB_REUSE_MAX", "100"))
 
 CELERY_BROKER_URL = os.environ["WXL_BROKER_URL"]
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
