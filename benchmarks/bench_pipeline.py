@@ -52,6 +52,8 @@ CONCURRENCY = 32
 POOL = os.environ.get("WXL_BENCH_POOL", "prefork")
 WORKER_SLOTS = int(os.environ.get("WXL_BENCH_SLOTS", "2"))
 PUSH_CONCURRENCY = CONCURRENCY // WORKER_SLOTS
+# WXL_BENCH_DRAIN=1: the workers run with WXLOGISTICS["PUSH_DRAIN"] on.
+DRAIN = os.environ.get("WXL_BENCH_DRAIN") == "1"
 DATABASE = "wxl_bench_pipeline"
 SHOP_THREADS = 8
 _counter = itertools.count()
@@ -313,6 +315,7 @@ def main() -> int:
         "PYTHONPATH": str(ROOT),
         "WXL_PUSH_CONCURRENCY": str(PUSH_CONCURRENCY),
         "WXL_SWEEP_INTERVAL": "1",
+        "WXL_PUSH_DRAIN": "1" if DRAIN else "",
         "CI": "",
     }
     os.environ.update(env)

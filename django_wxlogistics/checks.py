@@ -166,6 +166,14 @@ def _check_numbers() -> Iterable[CheckMessage]:
                 f"WXLOGISTICS[{key!r}] is {value!r}; it must be a number of at least {minimum}.",
                 f"Remove it to use the default, {DEFAULTS[key]!r}.",
             )
+    for key in ("PUSH_DRAIN",):
+        value = getattr(wx_settings, key)
+        if not isinstance(value, bool):
+            yield _error(
+                7,
+                f"WXLOGISTICS[{key!r}] is {value!r}; it must be True or False.",
+                f"Remove it to use the default, {DEFAULTS[key]!r}.",
+            )
 
 
 def _check_integration() -> list[CheckMessage]:

@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "SWEEP_INTERVAL": 5.0,
     # Calls to WeChat one task makes at once (and the most events one broker message names).
     "PUSH_CONCURRENCY": 8,
+    # Let a task's free slots take any due event (faster on a backlog; more copies when a
+    # worker is killed mid-push).
+    "PUSH_DRAIN": False,
     # Contacts are never stored; this optionally caches them for a few seconds.
     "CONTACT_CACHE_SECONDS": 0,
     # Inbound event pushes from WeChat (message push token and AES key).

@@ -17,8 +17,10 @@ Every write after the claim is conditional on the lease the claim set, so a work
 lease expired (and whose event another worker took over) cannot overwrite the outcome.
 
 A task works on several events at once (:func:`deliver_many`): it claims the events of its
-message together, keeps ``PUSH_CONCURRENCY`` calls in flight, records the successes that
-come back together in one statement, and claims each finished waybill's next event.
+message together, keeps ``PUSH_CONCURRENCY`` calls in flight with more leased events queued
+behind them, and, as calls come back, records the successes and leases each finished
+waybill's next event (:func:`settle`: one statement on PostgreSQL). With ``PUSH_DRAIN``,
+free slots also take any due event (:func:`claim_due`).
 """
 
 from __future__ import annotations
@@ -346,6 +348,7 @@ class _Pusher:
 
     @property
     def in_flight(self) -> int:
+        """Events in hand: calls under way and leased events queued for a calling thread."""
         return len(self._futures) + len(self._inline)
 
     def start(self, claims: list[Claim]) -> None:

@@ -13,6 +13,7 @@ from celery import shared_task
 from django.db import connections
 
 from . import delivery
+from .conf import wx_settings
 
 
 def _checked_connections() -> None:
@@ -33,7 +34,7 @@ def _checked_connections() -> None:
 def push_trace_event(event_id: int) -> str:
     """Push trace event ``event_id`` to WeChat if it is due and first in its waybill's line."""
     _checked_connections()
-    outcomes = delivery.deliver_many([int(event_id)], drain=True)
+    outcomes = delivery.deliver_many([int(event_id)], drain=wx_settings.PUSH_DRAIN is True)
     return outcomes.get(int(event_id), delivery.Outcome.SKIPPED).value
 
 
@@ -41,7 +42,7 @@ def push_trace_event(event_id: int) -> str:
 def push_trace_events(event_ids: list[int]) -> dict[str, int]:
     """Push these trace events, several calls at once; each follows its waybill's line."""
     _checked_connections()
-    outcomes = delivery.deliver_many((int(pk) for pk in event_ids), drain=True)
+    outcomes = delivery.deliver_many((int(pk) for pk in event_ids), drain=wx_settings.PUSH_DRAIN is True)
     return dict(Counter(outcome.value for outcome in outcomes.values()))
 
 

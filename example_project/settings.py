@@ -142,6 +142,8 @@ CELERY_TASK_IGNORE_RESULT = True
 # Keep the worker's database connection between tasks (conn_max_age above); the delivery
 # tasks check it before use.
 CELERY_DB_REUSE_MAX = 100
+# The delivery tasks are idempotent: let them finish when the broker connection drops.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE = {**wxlogistics_beat_schedule()}
 
 LOGGING = {

@@ -121,6 +121,13 @@ def test_e007_bad_numbers(key: str, value: Any) -> None:
     assert key in found[0].msg
 
 
+@pytest.mark.parametrize("value", [1, "yes", None])
+def test_e007_push_drain_must_be_a_boolean(value: Any) -> None:
+    found = messages({**GOOD, "PUSH_DRAIN": value})
+    assert [m.id for m in found] == ["wxlogistics.E007"]
+    assert "PUSH_DRAIN" in found[0].msg and "True or False" in found[0].msg
+
+
 def test_w001_unknown_key_suggests_the_close_one() -> None:
     found = messages({**GOOD, "MAX_ATTEMPT": 3})
     assert [m.id for m in found] == ["wxlogistics.W001"]

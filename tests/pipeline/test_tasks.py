@@ -9,7 +9,9 @@ import pytest
 from django.db import connection, transaction
 
 from django_wxlogistics import tasks
+from django_wxlogistics.enums import EventState
 from django_wxlogistics.models import TraceEvent
+from tests.factories import TraceEventFactory, WaybillFactory
 
 
 @pytest.mark.django_db(transaction=True)
@@ -49,3 +51,19 @@ def test_the_unsent_events_index_exists():
     index = constraints["wxl_event_unsent_idx"]
     assert index["index"] is True
     assert index["columns"] == ["waybill_id", "action_time", "id"]
+
+
+def _due_event(sandbox):
+    waybill = WaybillFactory()
+    sandbox.register_waybill(waybill.waybill_id, waybill.token)
+    return TraceEventFactory(waybill=waybill)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("drain", [False, True])
+def test_push_drain_decides_whether_a_task_takes_other_due_events(wechat_sandbox, settings, drain):
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "PUSH_DRAIN": drain}
+    mine, other = _due_event(wechat_sandbox), _due_event(wechat_sandbox)
+    assert tasks.push_trace_event(mine.pk) == "sent"
+    other.refresh_from_db()
+    assert other.state == (EventState.SENT if drain else EventState.PENDING)

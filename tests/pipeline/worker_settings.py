@@ -23,7 +23,9 @@ CELERY_BROKER_URL = os.environ["WXL_BROKER_URL"]
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# The delivery tasks are idempotent: a message redelivered after a connection loss finds its
+# events claimed or sent. Cancelling them instead would cut calls WeChat may have accepted.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULE = wxlogistics_beat_schedule(float(os.environ.get("WXL_SWEEP_INTERVAL", "1")))
 
 WXLOGISTICS = {
@@ -36,6 +38,7 @@ WXLOGISTICS = {
     "MAX_ATTEMPTS": 100,
     "SWEEP_INTERVAL": float(os.environ.get("WXL_SWEEP_INTERVAL", "1")),
     "PUSH_CONCURRENCY": int(os.environ.get("WXL_PUSH_CONCURRENCY", "8")),
+    "PUSH_DRAIN": os.environ.get("WXL_PUSH_DRAIN") == "1",
 }
 
 LOGGING = {
