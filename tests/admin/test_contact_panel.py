@@ -363,6 +363,8 @@ def test_the_waybill_page_panel_and_errors_are_in_chinese(
     for label in ("寄件人", "收件人", "手机", "固定电话", "地址", "显示未脱敏信息", "186****6666"):
         assert label in panel, label
     assert "Sender" not in panel and "Show unmasked" not in panel
+    # A person's name (姓名), not Django's "name" of a thing (名称), whatever the app order.
+    assert '<th scope="col">姓名</th>' in panel and "名称" not in panel
 
     wechat_sandbox.set_faults(error_rate=1.0, kinds=["errcode"], apis=["logistics.getContact"])
     busy = supervisor_client.get(contact_url(registered), **FRAGMENT).content.decode()
