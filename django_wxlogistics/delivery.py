@@ -152,7 +152,8 @@ def claim_due(limit: int) -> list[Claim]:
     now = timezone.now()
     lease = _lease(now)
     if delivery_sql.usable():
-        return [Claim(event=event, lease=lease) for event in delivery_sql.claim_due(limit, now, lease)]
+        _, events = delivery_sql.settle([], [], limit, drain=True, now=now, lease=lease)
+        return [Claim(event=event, lease=lease) for event in events]
     # Elsewhere: pick, then claim by id; the claim checks every condition again, so an event
     # another worker took in between is simply not leased here.
     picked = list(
@@ -422,18 +423,12 @@ def _mine(leased: Claim) -> Any:
     )
 
 
-def _record_sent(leased: Claim) -> Outcome:
-    return _record_sent_many([leased])[0][1]
-
-
 def _record_sent_many(claims: list[Claim]) -> list[tuple[Claim, Outcome]]:
-    """Mark events of one lease sent and set their waybills' latest action: one statement on
-    PostgreSQL, two elsewhere."""
+    """Mark events of one lease sent and set their waybills' latest action, in two queries
+    (the ORM path; on PostgreSQL :func:`settle` does this in its one statement)."""
     lease = claims[0].lease
     ids = [c.event.pk for c in claims]
     now = timezone.now()
-    if delivery_sql.usable():
-        return _sent_outcomes(claims, delivery_sql.record_sent(ids, lease, now), now)
     # No transaction around the two statements: the waybill's latest action is derived from
     # its sent events, and the next event sent sets it right should this process die here.
     updated = TraceEvent.objects.filter(pk__in=ids, state=EventState.SENDING, lease_expires_at=lease).update(

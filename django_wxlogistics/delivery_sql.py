@@ -1,10 +1,11 @@
-"""The claim and the record of :mod:`django_wxlogistics.delivery` as single PostgreSQL statements.
+"""The claims and the record of :mod:`django_wxlogistics.delivery` as single PostgreSQL statements.
 
-On PostgreSQL the hot path of a push costs two statements per group of events: one
-``UPDATE … RETURNING`` that leases the events and hands back their rows with their
-waybills', and one that marks the successes sent and sets their waybills' latest action.
-They do what the ORM path in ``delivery`` does in four queries, with the same conditions;
-``delivery`` falls back to that path on every other database.
+On PostgreSQL the hot path of a push costs one statement per round trip: an
+``UPDATE … RETURNING`` that leases a message's events and hands back their rows with their
+waybills' (:func:`claim`), then, each time calls come back, one ``WITH`` that marks the
+successes sent, sets their waybills' latest action and leases what comes next
+(:func:`settle`). They do what the ORM path in ``delivery`` does in several queries, with
+the same conditions; ``delivery`` falls back to that path on every other database.
 """
 
 from __future__ import annotations
@@ -57,57 +58,6 @@ UPDATE "{_EVENT}" AS e
         LIMIT 1)
 RETURNING {_EVENT_COLUMNS}, {_WAYBILL_COLUMNS}
 """  # noqa: S608
-
-# Any due events first in their waybill's line, oldest due first; rows another worker is
-# claiming at this moment are skipped, not waited for. The order is wxl_event_due_idx's
-# own (next_attempt_at alone), so the scan stops after ``limit`` rows rather than sorting
-# every due event.
-_CLAIM_DUE = f"""
-WITH picked AS MATERIALIZED (
-    SELECT e."id" FROM "{_EVENT}" AS e
-     WHERE e."state" = %(pending)s
-       AND e."next_attempt_at" <= %(now)s
-       AND e."id" = (
-           SELECT p."id" FROM "{_EVENT}" AS p
-            WHERE p."waybill_id" = e."waybill_id"
-              AND p."state" IN (%(pending)s, %(sending)s)
-            ORDER BY p."action_time", p."id"
-            LIMIT 1)
-     ORDER BY e."next_attempt_at"
-     LIMIT %(limit)s
-       FOR UPDATE OF e SKIP LOCKED
-)
-UPDATE "{_EVENT}" AS e
-   SET "state" = %(sending)s, "lease_expires_at" = %(lease)s, "updated_at" = %(now)s
-  FROM picked, "{_WAYBILL}" AS w
- WHERE e."id" = picked."id" AND w."id" = e."waybill_id"
-RETURNING {_EVENT_COLUMNS}, {_WAYBILL_COLUMNS}
-"""  # noqa: S608
-
-# The waybill's latest sent action by action_time. The statements of one WITH share a
-# snapshot, in which the events just marked are still "sending": they count as sent here.
-_RECORD_SENT = f"""
-WITH sent AS (
-    UPDATE "{_EVENT}"
-       SET "state" = %(sent)s, "sent_at" = %(now)s, "lease_expires_at" = NULL,
-           "attempts" = "attempts" + 1, "last_errcode" = NULL, "last_errmsg" = '',
-           "updated_at" = %(now)s
-     WHERE "id" = ANY(%(ids)s) AND "state" = %(sending)s AND "lease_expires_at" = %(lease)s
- RETURNING "id", "waybill_id"
-), latest AS (
-    UPDATE "{_WAYBILL}" AS w
-       SET "latest_action_type" = (
-               SELECT x."action_type" FROM "{_EVENT}" AS x
-                WHERE x."waybill_id" = w."id"
-                  AND (x."state" = %(sent)s OR x."id" IN (SELECT "id" FROM sent))
-                ORDER BY x."action_time" DESC, x."id" DESC
-                LIMIT 1),
-           "updated_at" = %(now)s
-     WHERE w."id" IN (SELECT "waybill_id" FROM sent)
-)
-SELECT "id" FROM sent
-"""  # noqa: S608
-
 
 # Record and refill in one statement: mark the events that came back sent (each under its
 # own lease), set their waybills' latest action, and lease the next events to push: first
@@ -182,11 +132,6 @@ def claim(key: str, keys: list[int], now: datetime, lease: datetime) -> list[Tra
     return _leased(_CLAIM.format(key=key), {"keys": keys, "now": now, "lease": lease})
 
 
-def claim_due(limit: int, now: datetime, lease: datetime) -> list[TraceEvent]:
-    """Lease up to ``limit`` due events that are first in their waybill's line, oldest due first."""
-    return _leased(_CLAIM_DUE, {"limit": limit, "now": now, "lease": lease})
-
-
 def _leased(sql: str, values: dict[str, Any]) -> list[TraceEvent]:
     alias = router.db_for_write(TraceEvent)
     params = {**values, "pending": EventState.PENDING.value, "sending": EventState.SENDING.value}
@@ -245,18 +190,3 @@ def settle(
         events.append(event)
     events.sort(key=lambda e: (e.action_time, e.pk))
     return marked, events
-
-
-def record_sent(ids: list[int], lease: datetime, now: datetime) -> set[int]:
-    """Mark these events sent where this lease still holds them; the ids it marked."""
-    alias = router.db_for_write(TraceEvent)
-    params: dict[str, Any] = {
-        "ids": ids,
-        "lease": lease,
-        "now": now,
-        "sent": EventState.SENT.value,
-        "sending": EventState.SENDING.value,
-    }
-    with connections[alias].cursor() as cursor:
-        cursor.execute(_RECORD_SENT, params)
-        return {row[0] for row in cursor.fetchall()}

@@ -183,7 +183,7 @@ def test_a_worker_that_lost_its_lease_cannot_record_an_outcome():
     delivery.reclaim_expired_leases()
     fresh = delivery.claim(event.pk)
     assert fresh is not None
-    assert delivery._record_sent(stale) is delivery.Outcome.LOST
+    assert delivery.record_outcomes([(stale, None)]) == [(stale, delivery.Outcome.LOST)]
     event.refresh_from_db()
     assert event.state == EventState.SENDING
     assert event.lease_expires_at == fresh.lease
