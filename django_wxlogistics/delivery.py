@@ -208,8 +208,9 @@ def deliver_many(event_ids: Iterable[int], *, follow: bool = True, drain: bool =
     ``SKIPPED``. Outcomes are recorded as the calls come back, several in one statement.
     With ``follow``, each finished event makes room for the next of its waybill, in this
     process, for up to :data:`FOLLOW_SECONDS`; what is left then is nudged to other workers.
-    With ``drain`` too (the Celery tasks), slots that are still free once these events are
-    under way take any due events (:func:`claim_due`), so a backlog keeps every slot busy.
+    With ``drain`` too (the Celery tasks, when ``PUSH_DRAIN`` is on), slots that are still
+    free once these events are under way take any due events (:func:`claim_due`), so a
+    backlog keeps every slot busy.
     The outcomes returned are those of ``event_ids``, and of what followed or was drained.
     """
     waiting = list(dict.fromkeys(int(pk) for pk in event_ids))
@@ -304,8 +305,8 @@ def settle(
             # AccessTokenError here means the client's own refresh-and-repeat failed too.
             permanent = isinstance(error, PermanentError)
             recorded.append((leased, _record_failure(leased, error, permanent=permanent)))
-    if delivery_sql.usable() and (sent or room > 0):
-        failed = [c.event.waybill_id for c, outcome in recorded if outcome is Outcome.FAILED]
+    failed = [c.event.waybill_id for c, outcome in recorded if outcome is Outcome.FAILED]
+    if delivery_sql.usable() and (sent or (room > 0 and (failed or drain))):
         now = timezone.now()
         lease = _lease(now)
         marked, events = delivery_sql.settle(
