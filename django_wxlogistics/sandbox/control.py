@@ -101,6 +101,8 @@ class SandboxControl:
         rate_limit: int | None = None,
         seed: int | None = None,
         apis: Iterable[str] | None = None,
+        errcode: int | None = None,
+        errmsg: str | None = None,
     ) -> dict[str, Any]:
         """Replace the fault plan; see the documentation for each option."""
         payload = {
@@ -111,6 +113,8 @@ class SandboxControl:
             "rate_limit": rate_limit,
             "seed": seed,
             "apis": None if apis is None else list(apis),
+            "errcode": errcode,
+            "errmsg": errmsg,
         }
         return self._request("POST", "faults", json=payload)["faults"]
 

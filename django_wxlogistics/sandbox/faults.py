@@ -28,6 +28,9 @@ class FaultPlan:
     rate_limit: int | None = None
     seed: int | None = None
     apis: tuple[str, ...] = BUSINESS_APIS
+    # The answer of the "errcode" kind: WeChat's "system busy" unless told otherwise.
+    errcode: int = -1
+    errmsg: str = "system error"
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FaultPlan:
@@ -68,6 +71,16 @@ class FaultPlan:
             raise ValueError(f"seed must be an integer, not {seed!r}")
         apis = data.get("apis")
         apis_tuple = BUSINESS_APIS if apis is None else _names(apis, ALL_APIS, "apis")
+        errcode = data.get("errcode")
+        if errcode is None:
+            errcode = -1
+        if isinstance(errcode, bool) or not isinstance(errcode, int) or errcode == 0:
+            raise ValueError(f"errcode must be a whole number other than 0 (0 is success), not {errcode!r}")
+        errmsg = data.get("errmsg")
+        if errmsg is None:
+            errmsg = "system error"
+        if not isinstance(errmsg, str):
+            raise ValueError(f"errmsg must be text, not {errmsg!r}")
         return cls(
             error_rate=float(error_rate),
             kinds=kinds,
@@ -76,6 +89,8 @@ class FaultPlan:
             rate_limit=rate_limit,
             seed=seed,
             apis=apis_tuple,
+            errcode=errcode,
+            errmsg=errmsg,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,6 +119,8 @@ class FaultDecision:
     kind: str | None = None
     latency: float = 0.0
     hang_seconds: float = DEFAULT_HANG_SECONDS
+    errcode: int = -1
+    errmsg: str = "system error"
 
 
 NO_FAULT = FaultDecision()
@@ -144,4 +161,10 @@ class FaultInjector:
                     kind = "rate_limit"
                 else:
                     self._window.append(now)
-        return FaultDecision(kind=kind, latency=plan.latency_ms / 1000.0, hang_seconds=plan.hang_seconds)
+        return FaultDecision(
+            kind=kind,
+            latency=plan.latency_ms / 1000.0,
+            hang_seconds=plan.hang_seconds,
+            errcode=plan.errcode,
+            errmsg=plan.errmsg,
+        )

@@ -228,7 +228,7 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             status, page = HTTP_FAULT_PAGES[decision.kind]
             reply = Reply(status, page, content_type="text/html")
         elif decision.kind == "errcode":
-            reply = wechat_error(-1, "system error")
+            reply = wechat_error(decision.errcode, decision.errmsg)
         elif decision.kind == "rate_limit":
             reply = wechat_error(45009, "reach max api daily quota limit")
         else:

@@ -300,6 +300,14 @@ def test_wechat_errors_keep_their_errcode_in_a_whole_sentence(supervisor_client,
     assert error_note(html) == "WeChat is rate limiting this app (45009). Try again in a minute."
     assert "errcode 45009" in html.split('class="wxl-contact-error-detail"', 1)[1]
 
+    # An errcode the client has no words for: the sentence still names it.
+    wechat_sandbox.set_faults(
+        error_rate=1.0, kinds=["errcode"], errcode=61010, errmsg="new error", apis=["logistics.getContact"]
+    )
+    html = supervisor_client.get(contact_url(registered), **FRAGMENT).content.decode()
+    assert error_note(html) == "WeChat answered with errcode 61010."
+    assert "new error" in html.split('class="wxl-contact-error-detail"', 1)[1]
+
 
 # --- the contact cache does not skip the audit -----------------------------------------------
 

@@ -34,6 +34,21 @@ def test_errcode_fault_answers_minus_one_and_drops_the_event(wechat_sandbox, wec
     assert wechat_sandbox.stats()["faults_by_kind"] == {"errcode": 1}
 
 
+def test_the_errcode_fault_can_answer_any_errcode(wechat_sandbox, wechat: WeChatCaller):
+    token = wechat.access_token()
+    wechat_sandbox.set_faults(error_rate=1.0, kinds=["errcode"], errcode=61010, errmsg="some new error")
+    assert wechat_sandbox.faults()["errcode"] == 61010
+    reply = wechat.post(
+        "/cgi-bin/express/delivery/path/update",
+        {"token": "T1", "waybill_id": "SF1", "action_time": 1, "action_type": 100001, "action_msg": "m"},
+        access_token=token,
+    ).json()
+    assert reply["errcode"] == 61010 and reply["errmsg"].startswith("some new error rid: ")
+    assert wechat_sandbox.trace("SF1") == []
+    wechat_sandbox.clear_faults()
+    assert wechat_sandbox.faults()["errcode"] == -1
+
+
 @pytest.mark.parametrize(("kind", "status"), [("http500", 500), ("http502", 502)])
 def test_http_error_faults(wechat_sandbox, wechat: WeChatCaller, kind, status):
     token = wechat.access_token()
@@ -156,6 +171,9 @@ def test_faults_can_be_read_and_cleared(wechat_sandbox):
         ({"latency_ms": -1}, "latency_ms"),
         ({"rate_limit": 0}, "rate_limit"),
         ({"apis": ["logistics.nothing"]}, "apis: unknown"),
+        ({"errcode": 0}, "errcode must be a whole number other than 0"),
+        ({"errcode": "40001"}, "errcode must be a whole number"),
+        ({"errmsg": 5}, "errmsg must be text"),
     ],
 )
 def test_bad_fault_options_are_refused_with_a_reason(wechat_sandbox, options, message):
