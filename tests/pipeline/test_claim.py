@@ -204,3 +204,14 @@ def test_due_heads_are_bounded():
     for _ in range(5):
         TraceEventFactory()
     assert len(delivery.due_head_event_ids(limit=3)) == 3
+
+
+def test_claim_next_leases_the_first_due_event_of_each_waybill():
+    first = TraceEventFactory(action_time=_at(1))
+    TraceEventFactory(waybill=first.waybill, action_time=_at(2))
+    other = TraceEventFactory(action_time=_at(1))
+    waiting = TraceEventFactory(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    claims = delivery.claim_next([first.waybill_id, other.waybill_id, waiting.waybill_id])
+    assert sorted(c.event.pk for c in claims) == sorted([first.pk, other.pk])
+    assert all(c.event.waybill.pk == c.event.waybill_id for c in claims)
+    assert delivery.claim_next([first.waybill_id]) == []  # its next event waits behind it
