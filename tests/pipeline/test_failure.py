@@ -137,10 +137,12 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
 
         # The storm: kills spread over the recording, the broker restart in the middle.
         kills = 0
+        fault_times: list[tuple[str, float]] = []
         step = SIZE["record_seconds"] / (SIZE["kills"] + 1)
         for k in range(SIZE["kills"]):
             time.sleep(max(0.0, began + step * (k + 1) - time.monotonic()))
             if k == SIZE["kills"] // 2:
+                fault_times.append(("broker restart", time.time()))
                 broker.kill(15)
                 time.sleep(3)
                 broker = redis_server(redis_port, tmp_path).start()
@@ -148,6 +150,7 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
                 wait_for_port(redis_port)
             victim = workers[k % len(workers)]
             _wait_for_sending()
+            fault_times.append((f"kill {victim.name}", time.time()))
             victim.kill()
             kills += 1
             workers[k % len(workers)] = _worker(victim.name, env, tmp_path).start()
@@ -191,6 +194,17 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
         if any(p["body"]["action_msg"] == c["body"]["action_msg"] and p["fault"] == "hang" for p in items[:i])
     )
     duplicates = sum(n - 1 for n in got.values()) - after_lost_reply
+    # The fault that cut each duplicated call short: the first one after WeChat received it.
+    blame: Counter[str] = Counter()
+    for items in received.values():
+        seen: dict[str, list[dict[str, Any]]] = {}
+        for c in items:
+            copies = seen.setdefault(c["body"]["action_msg"], [])
+            copies.append(c)
+            first = copies[0]
+            if len(copies) > 1 and not any(p["fault"] == "hang" for p in copies[:-1]):
+                after = [(name, at) for name, at in fault_times if at >= first["time"]]
+                blame[f"{after[0][0]} ({(after[0][1] - first['time']) * 1000:.0f} ms later)" if after else "none"] += 1
     out_of_order = [
         w
         for w, items in received.items()
@@ -207,6 +221,7 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
         "lost": len(lost),
         "duplicates": duplicates,
         "copies_after_a_lost_reply": after_lost_reply,
+        "duplicates_after": dict(blame),
         "out_of_order_waybills": len(out_of_order),
         "stuck_in_sending": states.get(EventState.SENDING, 0),
         "seconds_total": round(drained - began, 1),
