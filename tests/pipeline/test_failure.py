@@ -204,7 +204,11 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
             first = copies[0]
             if len(copies) > 1 and not any(p["fault"] == "hang" for p in copies[:-1]):
                 after = [(name, at) for name, at in fault_times if at >= first["time"]]
-                blame[f"{after[0][0]} ({(after[0][1] - first['time']) * 1000:.0f} ms later)" if after else "none"] += 1
+                if after:
+                    name, at = after[0]
+                    blame[f"{name} ({(at - first['time']) * 1000:.0f} ms later)"] += 1
+                else:
+                    blame["none"] += 1
     out_of_order = [
         w
         for w, items in received.items()
