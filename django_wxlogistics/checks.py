@@ -166,6 +166,13 @@ def _check_numbers() -> Iterable[CheckMessage]:
                 f"WXLOGISTICS[{key!r}] is {value!r}; it must be a number of at least {minimum}.",
                 f"Remove it to use the default, {DEFAULTS[key]!r}.",
             )
+    chain = wx_settings.PUSH_CHAIN
+    if isinstance(chain, bool) or not isinstance(chain, int) or chain < 1:
+        yield _error(
+            7,
+            f"WXLOGISTICS['PUSH_CHAIN'] is {chain!r}; it must be a whole number of at least 1.",
+            f"Remove it to use the default, {DEFAULTS['PUSH_CHAIN']!r}; 1 pushes one event at a time.",
+        )
     for key in ("PUSH_DRAIN",):
         value = getattr(wx_settings, key)
         if not isinstance(value, bool):

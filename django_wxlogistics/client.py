@@ -68,6 +68,18 @@ PATHS = {
 _BODY_EXCERPT = 200
 
 
+def longest_push_seconds() -> float | None:
+    """The longest one push may take under ``TIMEOUT`` (None when TIMEOUT is unusable).
+
+    Fetch a token, call, fetch again after a refusal, repeat: four calls at worst.
+    """
+    timeout = wx_settings.TIMEOUT
+    parts = timeout if isinstance(timeout, (list, tuple)) else (timeout,)
+    if not parts or not all(isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0 for p in parts):
+        return None
+    return 4 * float(sum(parts))
+
+
 def _timeout(value: Any) -> float | tuple[float, float]:
     if isinstance(value, (list, tuple)):
         if len(value) == 2:
@@ -561,22 +573,17 @@ def check_client_settings() -> list[CheckMessage]:
             )
         )
     timeout, lease = wx_settings.TIMEOUT, wx_settings.LEASE_SECONDS
-    parts = timeout if isinstance(timeout, (list, tuple)) else (timeout,)
-    if all(isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0 for p in parts) and isinstance(
-        lease, (int, float)
-    ):
-        # Fetch a token, call, fetch again after a refusal, repeat: four calls at worst.
-        worst = 4 * sum(parts)
-        if lease <= worst:
-            messages.append(
-                Warning(
-                    f"WXLOGISTICS['TIMEOUT'] is {timeout!r}: a push that must fetch an access token, "
-                    f"is refused it and fetches again may take up to {worst:g} s, longer than "
-                    f"LEASE_SECONDS ({lease:g} s).",
-                    hint=f"Lower TIMEOUT, or set LEASE_SECONDS to at least {int(worst) + 10}.",
-                    id="wxlogistics.W010",
-                )
+    worst = longest_push_seconds()
+    if worst is not None and isinstance(lease, (int, float)) and lease <= worst:
+        messages.append(
+            Warning(
+                f"WXLOGISTICS['TIMEOUT'] is {timeout!r}: a push that must fetch an access token, "
+                f"is refused it and fetches again may take up to {worst:g} s, longer than "
+                f"LEASE_SECONDS ({lease:g} s).",
+                hint=f"Lower TIMEOUT, or set LEASE_SECONDS to at least {int(worst) + 10}.",
+                id="wxlogistics.W010",
             )
+        )
     margin = wx_settings.ACCESS_TOKEN_REFRESH_MARGIN
     if isinstance(margin, (int, float)) and not isinstance(margin, bool) and margin >= 3600:
         messages.append(

@@ -53,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
     # Let a task's free slots take any due event (faster on a backlog; more copies when a
     # worker is killed mid-push).
     "PUSH_DRAIN": False,
+    # How many events of one waybill a task leases together and pushes one after the other,
+    # each as soon as WeChat took the one before (1: one at a time).
+    "PUSH_CHAIN": 4,
     # Contacts are never stored; this optionally caches them for a few seconds.
     "CONTACT_CACHE_SECONDS": 0,
     # Inbound event pushes from WeChat (message push token and AES key).

@@ -21,6 +21,13 @@ message together, keeps ``PUSH_CONCURRENCY`` calls in flight with more leased ev
 behind them, and, as calls come back, records the successes and leases each finished
 waybill's next event (:func:`settle`: one statement on PostgreSQL). With ``PUSH_DRAIN``,
 free slots also take any due event (:func:`claim_due`).
+
+Chains: a claim leases a waybill's first event together with up to ``PUSH_CHAIN - 1`` due
+events that follow it, and one calling thread pushes them one after the other, each as
+soon as WeChat took the one before, with no round trip to the database in between. A
+transient failure stops the chain: the events behind it go back to pending untried
+(``RELEASED``). Before each call after the first, the thread checks that the lease outlasts
+the longest push; if not, the rest of the chain goes back too, and is leased again afresh.
 """
 
 from __future__ import annotations
@@ -28,18 +35,20 @@ from __future__ import annotations
 import enum
 import logging
 import os
+import queue
 import random
 import threading
 import time
-from collections.abc import Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.checks import CheckMessage, Warning
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from . import delivery_sql
@@ -76,6 +85,20 @@ class Outcome(str, enum.Enum):
     FAILED = "failed"  # permanent failure or attempts exhausted
     SKIPPED = "skipped"  # not claimable now: claimed, done, not due, or behind an earlier event
     LOST = "lost"  # the lease expired during the push; another worker owns the event now
+    RELEASED = "released"  # leased in a chain, handed back untried (see the module's docstring)
+
+
+class _Released:
+    """What a calling thread reports for a chained event it hands back untried."""
+
+    def __repr__(self) -> str:
+        return "RELEASED"
+
+
+RELEASED = _Released()
+
+#: What one call did: None when WeChat took the event, the error, or RELEASED.
+Result = WeChatError | _Released | None
 
 
 @dataclass(frozen=True)
@@ -118,24 +141,30 @@ def backoff_seconds(attempts: int) -> float:
 
 
 def claim(event_id: int) -> Claim | None:
-    """Lease a due, pending event that is first in its waybill's line; None if it is not."""
-    claims = claim_many([event_id])
+    """Lease a due, pending event that is first in its waybill's line; None if it is not.
+
+    This event alone: no chain follows it.
+    """
+    claims = _claim("id", [int(event_id)], chain=1)
     return claims[0] if claims else None
 
 
 def claim_many(event_ids: Iterable[int]) -> list[Claim]:
-    """Lease those of ``event_ids`` that are due, pending and first in their waybill's line.
+    """Lease those of ``event_ids`` that are due, pending and first in their waybill's line,
+    each with its chain: up to ``PUSH_CHAIN - 1`` due events that follow it in its line.
 
-    One statement on PostgreSQL (``UPDATE … RETURNING``), two elsewhere (a conditional
-    UPDATE, a SELECT of what it leased), however many events. The lease value, shared by
-    the events leased together, is the proof of the claim.
+    One statement on PostgreSQL (``UPDATE … RETURNING``), three or four elsewhere (a
+    conditional UPDATE, a look at what follows, the chains' UPDATE, a SELECT of what was
+    leased), however many events. The lease value, shared by the events leased together,
+    is the proof of the claim. The claims come in line order (action_time, then id).
     """
     ids = list(dict.fromkeys(int(pk) for pk in event_ids))
     return _claim("id", ids) if ids else []
 
 
 def claim_next(waybill_pks: Iterable[int]) -> list[Claim]:
-    """Lease the first event of each of these waybills, where it is pending and due."""
+    """Lease the first event of each of these waybills, where it is pending and due, with
+    its chain."""
     pks = list(dict.fromkeys(int(pk) for pk in waybill_pks))
     return _claim("waybill_id", pks) if pks else []
 
@@ -152,7 +181,8 @@ def claim_due(limit: int) -> list[Claim]:
     now = timezone.now()
     lease = _lease(now)
     if delivery_sql.usable():
-        _, events = delivery_sql.settle([], [], limit, drain=True, now=now, lease=lease)
+        chain = _chain_length()
+        _, events = delivery_sql.settle([], [], limit, drain=True, now=now, lease=lease, chain=chain)
         return [Claim(event=event, lease=lease) for event in events]
     # Elsewhere: pick, then claim by id; the claim checks every condition again, so an event
     # another worker took in between is simply not leased here.
@@ -170,11 +200,13 @@ def _lease(now: datetime) -> datetime:
     return now + timedelta(seconds=wx_settings.LEASE_SECONDS, microseconds=random.randrange(1000))
 
 
-def _claim(key: str, keys: list[int]) -> list[Claim]:
+def _claim(key: str, keys: list[int], chain: int | None = None) -> list[Claim]:
     now = timezone.now()
     lease = _lease(now)
+    chain = _chain_length() if chain is None else chain
     if delivery_sql.usable():
-        return [Claim(event=event, lease=lease) for event in delivery_sql.claim(key, keys, now, lease)]
+        leased_events = delivery_sql.claim(key, keys, now, lease, chain=chain)
+        return [Claim(event=event, lease=lease) for event in leased_events]
     events = TraceEvent.objects.filter(**{f"{key}__in": keys})
     claimed = (
         events.filter(state=EventState.PENDING, next_attempt_at__lte=now)
@@ -183,12 +215,47 @@ def _claim(key: str, keys: list[int]) -> list[Claim]:
     )
     if not claimed:
         return []
+    if chain > 1:
+        _lease_chains(events.filter(state=EventState.SENDING, lease_expires_at=lease), lease, now, chain)
     leased = (
-        events.filter(state=EventState.SENDING, lease_expires_at=lease)
+        TraceEvent.objects.filter(state=EventState.SENDING, lease_expires_at=lease)
         .select_related("waybill")
         .order_by("action_time", "pk")
     )
     return [Claim(event=event, lease=lease) for event in leased]
+
+
+def _lease_chains(heads: Any, lease: datetime, now: datetime, chain: int) -> None:
+    """Lease, under the heads' own lease, the due events that follow each head in its line.
+
+    The ORM path of the chains :mod:`delivery_sql` leases in its one statement. Nobody else
+    can lease these events meanwhile: each stands behind a head this lease holds.
+    """
+    ranked = (
+        TraceEvent.objects.filter(waybill_id__in=heads.values("waybill_id"), state__in=UNSENT)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("waybill_id")], order_by=[F("action_time"), F("pk")])
+        )
+        .filter(rank__lte=chain)
+        .order_by("waybill_id", "rank")
+        .values_list("pk", "waybill_id", "state", "lease_expires_at", "next_attempt_at")
+    )
+    picked: list[int] = []
+    open_lines: set[int] = set()
+    for pk, waybill_pk, state, held, due_at in ranked:
+        if state == EventState.SENDING:  # the head (or another lease's event: the line stops)
+            if held == lease:
+                open_lines.add(waybill_pk)
+            else:
+                open_lines.discard(waybill_pk)
+        elif waybill_pk in open_lines and due_at <= now:
+            picked.append(pk)
+        else:
+            open_lines.discard(waybill_pk)
+    if picked:
+        TraceEvent.objects.filter(pk__in=picked, state=EventState.PENDING).update(
+            state=EventState.SENDING, lease_expires_at=lease, updated_at=now
+        )
 
 
 def deliver(event_id: int, *, nudge_next: bool = True) -> Outcome:
@@ -218,9 +285,10 @@ def deliver_many(event_ids: Iterable[int], *, follow: bool = True, drain: bool =
     if not waiting:
         return outcomes
     width = _concurrency()
-    # Leased events queued behind the calls in flight: a calling thread that finishes starts
-    # the next call at once, without waiting for this thread to record and claim.
-    depth = width + (width + 1) // 2 if width > 1 else 1
+    # Chains in hand: as many again queued behind the calls in flight, so that a calling
+    # thread that finishes starts the next chain at once, without waiting for this thread to
+    # record and claim; and one message's heads are all leased in one statement.
+    depth = message_size() if width > 1 else 1
     follow_until = time.monotonic() + FOLLOW_SECONDS
     _warm_access_token(len(waiting))
     with _Pusher(width) as pusher:
@@ -244,7 +312,11 @@ def deliver_many(event_ids: Iterable[int], *, follow: bool = True, drain: bool =
             outcomes.update((c.event.pk, outcome) for c, outcome in finished)
             pusher.start(claims)
             if follow and not refill:
-                done = [c.event.waybill_id for c, o in finished if o in (Outcome.SENT, Outcome.FAILED)]
+                done = [
+                    c.event.waybill_id
+                    for c, o in finished
+                    if o in (Outcome.SENT, Outcome.FAILED, Outcome.RELEASED)
+                ]
                 if done:
                     from .services import nudge
 
@@ -282,40 +354,48 @@ def _call(leased: Claim) -> WeChatError | None:
     return None
 
 
-def record_outcomes(results: Iterable[tuple[Claim, WeChatError | None]]) -> list[tuple[Claim, Outcome]]:
+def record_outcomes(results: Iterable[tuple[Claim, Result]]) -> list[tuple[Claim, Outcome]]:
     """Record what the calls did: the successes in one statement, failures one by one."""
     return settle(results)[0]
 
 
 def settle(
-    results: Iterable[tuple[Claim, WeChatError | None]], *, room: int = 0, drain: bool = False
+    results: Iterable[tuple[Claim, Result]], *, room: int = 0, drain: bool = False
 ) -> tuple[list[tuple[Claim, Outcome]], list[Claim]]:
     """Record what the calls did and lease what the ``room`` freed slots push next.
 
     Next comes the following event of each waybill whose event is done (sent or failed),
-    then, with ``drain``, due events of any waybill (:func:`claim_due`). On PostgreSQL the
-    successes and the leases are one statement; failures, rare, are recorded one by one first.
+    or handed back untried, then, with ``drain``, due events of any waybill
+    (:func:`claim_due`). On PostgreSQL the successes and the leases are one statement;
+    failures and events handed back, rare, are recorded one by one first.
     """
     recorded: list[tuple[Claim, Outcome]] = []
     sent: list[Claim] = []
+    released: list[Claim] = []
     for leased, error in results:
         if error is None:
             sent.append(leased)
+        elif isinstance(error, _Released):
+            released.append(leased)
         else:
             # AccessTokenError here means the client's own refresh-and-repeat failed too.
             permanent = isinstance(error, PermanentError)
             recorded.append((leased, _record_failure(leased, error, permanent=permanent)))
-    failed = [c.event.waybill_id for c, outcome in recorded if outcome is Outcome.FAILED]
+    recorded.extend(_release(released))
+    # A waybill whose events were handed back is looked at again: where its first event was
+    # among them (a lease too short for the next call), it is leased afresh.
+    failed = [c.event.waybill_id for c, outcome in recorded if outcome in (Outcome.FAILED, Outcome.RELEASED)]
     if delivery_sql.usable() and (sent or (room > 0 and (failed or drain))):
         now = timezone.now()
         lease = _lease(now)
         marked, events = delivery_sql.settle(
             [(c.event.pk, c.lease) for c in sent],
-            [c.event.waybill_id for c in sent] + failed if room > 0 else [],
+            list(dict.fromkeys([c.event.waybill_id for c in sent] + failed)) if room > 0 else [],
             room,
             drain=drain,
             now=now,
             lease=lease,
+            chain=_chain_length(),
         )
         recorded.extend(_sent_outcomes(sent, marked, now))
         return recorded, [Claim(event=event, lease=lease) for event in events]
@@ -326,7 +406,11 @@ def settle(
         recorded.extend(_record_sent_many(claims))
     if room <= 0:
         return recorded, []
-    done = [c.event.waybill_id for c, outcome in recorded if outcome in (Outcome.SENT, Outcome.FAILED)]
+    done = [
+        c.event.waybill_id
+        for c, outcome in recorded
+        if outcome in (Outcome.SENT, Outcome.FAILED, Outcome.RELEASED)
+    ]
     leased_next = claim_next(done) if done else []
     if drain and room > len(leased_next):
         leased_next += claim_due(room - len(leased_next))
@@ -334,34 +418,45 @@ def settle(
 
 
 class _Pusher:
-    """Calls to WeChat in flight for one task: in this thread when one is enough, else in a pool."""
+    """Calls to WeChat in flight for one task: in this thread when one is enough, else in a pool.
+
+    The unit of work is a chain (a waybill's leased events, in order); a calling thread
+    reports each call as it comes back, so that it is recorded without waiting for the rest.
+    """
 
     def __init__(self, width: int) -> None:
         self.width = width
-        self._futures: dict[Future[WeChatError | None], Claim] = {}
-        self._inline: list[tuple[Claim, WeChatError | None]] = []
+        self._reports: queue.SimpleQueue[tuple[Claim, Result]] = queue.SimpleQueue()
+        self._held = 0  # leased events handed to calling threads and not reported yet
+        self._open: dict[int, int] = {}  # waybill pk → events of its chain not reported yet
+        self._inline: list[tuple[Claim, Result]] = []
 
     def __enter__(self) -> _Pusher:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._futures:  # an error in between: let the calls finish, their outcomes are lost
-            wait(self._futures)
+        while self._held:  # an error in between: let the calls finish, their outcomes are lost
+            self._reports.get()
+            self._held -= 1
+        self._open.clear()
 
     @property
     def in_flight(self) -> int:
-        """Events in hand: calls under way and leased events queued for a calling thread."""
-        return len(self._futures) + len(self._inline)
+        """Chains in hand: under way in a calling thread, or leased and queued for one."""
+        return len(self._open) + len(self._inline)
 
     def start(self, claims: list[Claim]) -> None:
-        if len(claims) == 1 and not self._futures:
-            self._inline.append((claims[0], _call(claims[0])))  # no thread for a lone call
+        chains = _chains(claims)
+        if len(chains) == 1 and len(chains[0]) == 1 and not self._held:
+            self._inline.append((chains[0][0], _call(chains[0][0])))  # no thread for a lone call
             return
         pool = _executor(self.width)
-        for leased in claims:
-            self._futures[pool.submit(_call_in_pool, leased)] = leased
+        for chain in chains:
+            self._held += len(chain)
+            self._open[chain[0].event.waybill_id] = len(chain)
+            pool.submit(_push_chain_in_pool, chain, self._reports.put)
 
-    def finished(self) -> list[tuple[Claim, WeChatError | None]]:
+    def finished(self) -> list[tuple[Claim, Result]]:
         """What has come back; waits for at least one call, then briefly for the others.
 
         Calls started together come back close together: recording them in one statement
@@ -370,18 +465,70 @@ class _Pusher:
         if self._inline:
             done, self._inline = self._inline, []
             return done
-        ready, rest = wait(self._futures, return_when=FIRST_COMPLETED)
-        if rest:
-            more, _ = wait(rest, timeout=COALESCE_SECONDS)
-            ready |= more
-        return [(self._futures.pop(future), future.result()) for future in ready]
+        reports = [self._reports.get()]
+        until = time.monotonic() + COALESCE_SECONDS
+        while len(reports) < self._held:
+            left = until - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                reports.append(self._reports.get(timeout=left))
+            except queue.Empty:
+                break
+        self._held -= len(reports)
+        for leased, _ in reports:
+            left = self._open.pop(leased.event.waybill_id) - 1
+            if left:
+                self._open[leased.event.waybill_id] = left
+        return reports
 
 
-def _call_in_pool(leased: Claim) -> WeChatError | None:
+def _chains(claims: list[Claim]) -> list[list[Claim]]:
+    """Group claims into chains: the events of one waybill, in their line's order."""
+    chains: dict[int, list[Claim]] = {}
+    for leased in sorted(claims, key=lambda c: (c.event.action_time, c.event.pk)):
+        chains.setdefault(leased.event.waybill_id, []).append(leased)
+    return list(chains.values())
+
+
+def push_chain(chain: list[Claim], report: Callable[[tuple[Claim, Result]], object]) -> None:
+    """Push a chain in order, reporting each event as its call comes back.
+
+    The next call starts only once WeChat took the one before (or refused it for good: a
+    failed event does not hold the later ones back). After a transient failure, and before
+    a call the lease might not outlast, the rest of the chain is reported ``RELEASED``.
+    """
+    longest = _longest_push()
+    for index, leased in enumerate(chain):
+        # The first event goes whatever its lease says, as a lone event does (the lease
+        # against TIMEOUT is system check W010); the ones after it need time to spare.
+        if index and (leased.lease - timezone.now()).total_seconds() <= longest:
+            for rest in chain[index:]:
+                report((rest, RELEASED))
+            return
+        error = _call(leased)
+        report((leased, error))
+        if error is not None and not isinstance(error, PermanentError):
+            for rest in chain[index + 1 :]:
+                report((rest, RELEASED))
+            return
+
+
+def _push_chain_in_pool(chain: list[Claim], report: Callable[[tuple[Claim, Result]], object]) -> None:
     from django.db import connections
 
+    reported: list[Claim] = []
+
+    def tracked(item: tuple[Claim, Result]) -> None:
+        reported.append(item[0])
+        report(item)
+
     try:
-        return _call(leased)
+        push_chain(chain, tracked)
+    except Exception as exc:  # never leave the task waiting for reports that cannot come
+        logger.error("A calling thread stopped with %s while pushing trace events.", type(exc).__name__)
+        for leased in chain[len(reported) :]:
+            report((leased, RELEASED))
     finally:
         # A token refresh may have opened this pool thread's own connection: give it back.
         connections.close_all()
@@ -399,6 +546,24 @@ def _executor(width: int) -> ThreadPoolExecutor:
         pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="wxlogistics-push")
         _local.pool, _local.pid, _local.width = pool, os.getpid(), width
     return pool
+
+
+def _chain_length() -> int:
+    value = wx_settings.PUSH_CHAIN
+    return max(1, int(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else 1
+
+
+def _longest_push() -> float:
+    """How long a lease must still run for a call to start under it."""
+    from .client import longest_push_seconds
+
+    return longest_push_seconds() or 0.0
+
+
+def message_size() -> int:
+    """The most waybills one broker message names: twice ``PUSH_CONCURRENCY``, as many
+    chains as one task keeps in hand (one per calling thread, as many queued)."""
+    return 2 * _concurrency()
 
 
 def _concurrency() -> int:
@@ -510,6 +675,21 @@ def _record_failure(leased: Claim, exc: WeChatError, *, permanent: bool) -> Outc
     logger.error("Trace event %s failed after %d attempt(s): %s", event.pk, attempts, errmsg)
     _send(trace_event_failed, event=event, waybill=event.waybill, error=exc)
     return Outcome.FAILED
+
+
+def _release(claims: list[Claim]) -> list[tuple[Claim, Outcome]]:
+    """Hand chained events back untried: pending again, due as they were, no attempt counted."""
+    by_lease: dict[datetime, list[int]] = {}
+    for leased in claims:
+        by_lease.setdefault(leased.lease, []).append(leased.event.pk)
+    now = timezone.now()
+    for lease, ids in by_lease.items():
+        TraceEvent.objects.filter(pk__in=ids, state=EventState.SENDING, lease_expires_at=lease).update(
+            state=EventState.PENDING, lease_expires_at=None, updated_at=now
+        )
+    for leased in claims:
+        leased.event.state, leased.event.lease_expires_at = EventState.PENDING, None
+    return [(leased, Outcome.RELEASED) for leased in claims]
 
 
 def _lost(leased: Claim) -> Outcome:

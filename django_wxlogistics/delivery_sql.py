@@ -37,25 +37,50 @@ _WAYBILL = Waybill._meta.db_table
 _EVENT_NAMES, _EVENT_COLUMNS = _columns(TraceEvent, "e")
 _WAYBILL_NAMES, _WAYBILL_COLUMNS = _columns(Waybill, "w")
 
+
+def _chain(heads: str, exclude: str = "") -> str:
+    """The chains of the ``heads`` rows: each head with the events that follow it in its
+    waybill's line, up to ``chain`` in all, as long as each is pending and due."""
+    return f"""
+    SELECT c."id" FROM {heads} AS h CROSS JOIN LATERAL (
+        SELECT p."id",
+               bool_and((p."state" || '') = %(pending)s AND p."next_attempt_at" <= %(now)s)
+                   OVER (ORDER BY p."action_time", p."id") AS ok
+          FROM "{_EVENT}" AS p
+         WHERE p."waybill_id" = h."waybill_id"
+           AND p."state" IN (%(pending)s, %(sending)s){exclude}
+         ORDER BY p."action_time", p."id"
+         LIMIT %(chain)s) AS c
+     WHERE c.ok"""  # noqa: S608
+
+
 # The same conditions as delivery._claim: due, pending, and first of the waybill's unsent
-# events (by action_time, then id; see delivery.head_of_line). ``state || ''`` keeps the
-# planner on the key's index: the few rows asked for are found by id or waybill, never by
-# a scan of every pending event, which statistics that lag behind a burst make look cheap.
-# Only our own table and column names are put into the text; every value is a parameter.
+# events (by action_time, then id; see delivery.head_of_line), with the events that follow
+# it (its chain). ``state || ''`` keeps the planner on the key's index: the few rows asked
+# for are found by id or waybill, never by a scan of every pending event, which statistics
+# that lag behind a burst make look cheap. The heads are locked first: a head another
+# claim took meanwhile is left out, and with it its chain. Only our own table and column
+# names are put into the text; every value is a parameter.
 _CLAIM = f"""
+WITH heads AS MATERIALIZED (
+    SELECT e."id", e."waybill_id" FROM "{_EVENT}" AS e
+     WHERE e."{{key}}" = ANY(%(keys)s)
+       AND (e."state" || '') = %(pending)s
+       AND e."next_attempt_at" <= %(now)s
+       AND e."id" = (
+           SELECT p."id" FROM "{_EVENT}" AS p
+            WHERE p."waybill_id" = e."waybill_id"
+              AND p."state" IN (%(pending)s, %(sending)s)
+            ORDER BY p."action_time", p."id"
+            LIMIT 1)
+       FOR UPDATE OF e SKIP LOCKED
+), chain AS ({_chain("heads")}
+)
 UPDATE "{_EVENT}" AS e
    SET "state" = %(sending)s, "lease_expires_at" = %(lease)s, "updated_at" = %(now)s
   FROM "{_WAYBILL}" AS w
  WHERE w."id" = e."waybill_id"
-   AND e."{{key}}" = ANY(%(keys)s)
-   AND (e."state" || '') = %(pending)s
-   AND e."next_attempt_at" <= %(now)s
-   AND e."id" = (
-       SELECT p."id" FROM "{_EVENT}" AS p
-        WHERE p."waybill_id" = e."waybill_id"
-          AND p."state" IN (%(pending)s, %(sending)s)
-        ORDER BY p."action_time", p."id"
-        LIMIT 1)
+   AND e."id" IN (SELECT "id" FROM chain)
 RETURNING {_EVENT_COLUMNS}, {_WAYBILL_COLUMNS}
 """  # noqa: S608
 
@@ -73,6 +98,9 @@ _HEAD = f"""e."id" = (
               AND p."id" NOT IN (SELECT "id" FROM sent)
             ORDER BY p."action_time", p."id"
             LIMIT 1)"""  # noqa: S608
+
+_NOT_SENT = """
+           AND p."id" NOT IN (SELECT "id" FROM sent)"""
 
 _SETTLE = f"""
 WITH done AS (
@@ -96,14 +124,14 @@ WITH done AS (
            "updated_at" = %(now)s
      WHERE w."id" IN (SELECT "waybill_id" FROM sent)
 ), nxt AS MATERIALIZED (
-    SELECT e."id" FROM "{_EVENT}" AS e
+    SELECT e."id", e."waybill_id" FROM "{_EVENT}" AS e
      WHERE e."waybill_id" = ANY(%(follow)s::bigint[])
        AND (e."state" || '') = %(pending)s
        AND e."next_attempt_at" <= %(now)s
        AND {_HEAD}
        FOR UPDATE OF e SKIP LOCKED
 ), due AS MATERIALIZED (
-    SELECT e."id" FROM "{_EVENT}" AS e
+    SELECT e."id", e."waybill_id" FROM "{_EVENT}" AS e
      WHERE %(drain)s
        AND e."state" = %(pending)s
        AND e."next_attempt_at" <= %(now)s
@@ -112,12 +140,16 @@ WITH done AS (
      ORDER BY e."next_attempt_at"
      LIMIT GREATEST(0, %(room)s - (SELECT count(*) FROM nxt))
        FOR UPDATE OF e SKIP LOCKED
+), heads AS (
+    SELECT "id", "waybill_id" FROM nxt UNION ALL SELECT "id", "waybill_id" FROM due
+), chain AS ({_chain("heads", exclude=_NOT_SENT)}
 ), claimed AS (
     UPDATE "{_EVENT}" AS e
        SET "state" = %(sending)s, "lease_expires_at" = %(lease)s, "updated_at" = %(now)s
       FROM "{_WAYBILL}" AS w
      WHERE w."id" = e."waybill_id"
-       AND e."id" IN (SELECT "id" FROM nxt UNION ALL SELECT "id" FROM due)
+       AND e."id" IN (SELECT "id" FROM chain)
+       AND e."state" = %(pending)s
  RETURNING {_EVENT_COLUMNS}, {_WAYBILL_COLUMNS}
 )
 SELECT (SELECT coalesce(array_agg("id"), '{{}}') FROM sent), c.*
@@ -125,11 +157,13 @@ SELECT (SELECT coalesce(array_agg("id"), '{{}}') FROM sent), c.*
 """  # noqa: S608
 
 
-def claim(key: str, keys: list[int], now: datetime, lease: datetime) -> list[TraceEvent]:
-    """Lease the claimable events whose ``key`` ("id" or "waybill_id") is in ``keys``."""
+def claim(key: str, keys: list[int], now: datetime, lease: datetime, *, chain: int = 1) -> list[TraceEvent]:
+    """Lease the claimable events whose ``key`` ("id" or "waybill_id") is in ``keys``, each
+    with up to ``chain - 1`` due events that follow it in its waybill's line."""
     if key not in ("id", "waybill_id"):
         raise ValueError(f"cannot claim by {key!r}")
-    return _leased(_CLAIM.format(key=key), {"keys": keys, "now": now, "lease": lease})
+    values = {"keys": keys, "now": now, "lease": lease, "chain": max(1, chain)}
+    return _leased(_CLAIM.format(key=key), values)
 
 
 def _leased(sql: str, values: dict[str, Any]) -> list[TraceEvent]:
@@ -156,12 +190,14 @@ def settle(
     drain: bool,
     now: datetime,
     lease: datetime,
+    chain: int = 1,
 ) -> tuple[set[int], list[TraceEvent]]:
     """Mark ``sent`` ((id, lease) pairs) sent and lease what comes next, in one statement.
 
     Returns the ids it marked (an event whose lease expired meanwhile is not among them)
     and the events it leased under ``lease``: the next event of each waybill in ``follow``,
-    then, with ``drain``, due events of any waybill, ``room`` in all at most.
+    then, with ``drain``, due events of any waybill, ``room`` of them at most; each with up
+    to ``chain - 1`` due events that follow it in its waybill's line.
     """
     alias = router.db_for_write(TraceEvent)
     params: dict[str, Any] = {
@@ -170,6 +206,7 @@ def settle(
         "follow": follow,
         "room": room,
         "drain": drain,
+        "chain": max(1, chain),
         "now": now,
         "lease": lease,
         "sent": EventState.SENT.value,

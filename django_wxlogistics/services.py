@@ -140,17 +140,18 @@ def nudge_on_commit(event: TraceEvent) -> None:
 def nudge(event_ids: Iterable[int]) -> int:
     """Tell workers to look at these events now; returns how many events the messages name.
 
-    One message names up to ``PUSH_CONCURRENCY`` events, which one worker pushes at once.
-    Never raises and never waits on a broker that is down (one attempt per message, no
-    publish retries): the sweeper finds the events when the broker is back.
+    One message names up to twice ``PUSH_CONCURRENCY`` events: a task pushes half of them
+    at once and keeps the others leased behind them. Never raises and never waits on a
+    broker that is down (one attempt per message, no publish retries): the sweeper finds
+    the events when the broker is back.
     """
-    from .conf import wx_settings
+    from .delivery import message_size
     from .tasks import push_trace_event, push_trace_events
 
     ids = list(dict.fromkeys(event_ids))
     if not ids:
         return 0
-    size = max(1, int(wx_settings.PUSH_CONCURRENCY))
+    size = message_size()
     app = push_trace_event.app
     sent = 0
     try:

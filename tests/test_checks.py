@@ -128,6 +128,13 @@ def test_e007_push_drain_must_be_a_boolean(value: Any) -> None:
     assert "PUSH_DRAIN" in found[0].msg and "True or False" in found[0].msg
 
 
+@pytest.mark.parametrize("value", [0, 2.5, "4", True])
+def test_e007_push_chain_must_be_a_whole_number_of_at_least_one(value: Any) -> None:
+    found = messages({**GOOD, "PUSH_CHAIN": value})
+    assert [m.id for m in found] == ["wxlogistics.E007"]
+    assert "PUSH_CHAIN" in found[0].msg and "whole number" in found[0].msg
+
+
 def test_w001_unknown_key_suggests_the_close_one() -> None:
     found = messages({**GOOD, "MAX_ATTEMPT": 3})
     assert [m.id for m in found] == ["wxlogistics.W001"]

@@ -18,3 +18,9 @@ def both_paths(request: pytest.FixtureRequest) -> Iterator[str]:
         yield request.param
     finally:
         delivery_sql.ENABLED = True
+
+
+@pytest.fixture
+def one_at_a_time(settings: object) -> None:
+    """PUSH_CHAIN 1: each claim leases one event, for the tests of per-event ordering."""
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "PUSH_CHAIN": 1}  # type: ignore[attr-defined]

@@ -104,14 +104,25 @@ def test_other_waybills_do_not_hold_each_other_back():
     assert delivery.claim(other.pk) is not None
 
 
-def test_claiming_several_events_costs_one_statement_on_postgresql_two_elsewhere(both_paths):
+def test_claiming_several_events_costs_one_statement_on_postgresql_three_elsewhere(both_paths):
     events = [TraceEventFactory() for _ in range(5)]
     with CaptureQueriesContext(connection) as queries:
         claims = delivery.claim_many([e.pk for e in events])
     assert sorted(c.event.pk for c in claims) == sorted(e.pk for e in events)
     assert all(c.event.waybill.waybill_id for c in claims)  # the waybill came along
     single = connection.vendor == "postgresql" and both_paths == "statements"
-    assert len(queries) == (1 if single else 2)
+    # Elsewhere: lease the heads, look for what follows them, read what was leased.
+    assert len(queries) == (1 if single else 3)
+
+
+def test_chains_cost_one_statement_on_postgresql_four_elsewhere(both_paths):
+    first = TraceEventFactory(action_time=_at(1))
+    TraceEventFactory(waybill=first.waybill, action_time=_at(2))
+    with CaptureQueriesContext(connection) as queries:
+        claims = delivery.claim_many([first.pk])
+    assert len(claims) == 2
+    single = connection.vendor == "postgresql" and both_paths == "statements"
+    assert len(queries) == (1 if single else 4)
 
 
 def test_recording_several_successes_costs_one_statement_on_postgresql_two_elsewhere(both_paths):
@@ -206,6 +217,7 @@ def test_due_heads_are_bounded():
     assert len(delivery.due_head_event_ids(limit=3)) == 3
 
 
+@pytest.mark.usefixtures("one_at_a_time")
 def test_claim_next_leases_the_first_due_event_of_each_waybill():
     first = TraceEventFactory(action_time=_at(1))
     TraceEventFactory(waybill=first.waybill, action_time=_at(2))

@@ -71,6 +71,7 @@ def test_without_drain_only_the_given_events_and_those_behind_them_go(sandbox):
     assert [_state(e) for e in other] == [EventState.PENDING, EventState.PENDING]
 
 
+@pytest.mark.usefixtures("one_at_a_time")
 def test_claim_due_takes_only_heads_of_line_oldest_due_first(sandbox):
     old, new = _line(sandbox), _line(sandbox)
     TraceEvent.objects.filter(pk=old[0].pk).update(next_attempt_at=timezone.now() - timedelta(minutes=30))
@@ -84,6 +85,7 @@ def test_claim_due_takes_only_heads_of_line_oldest_due_first(sandbox):
     assert delivery.claim_due(0) == []
 
 
+@pytest.mark.usefixtures("one_at_a_time")
 def test_settle_records_and_leases_the_next_events_in_one_statement_on_postgresql(sandbox):
     lines = [_line(sandbox) for _ in range(2)]
     elsewhere = _line(sandbox, steps=1)[0]
@@ -112,6 +114,7 @@ def test_settle_never_leases_more_than_the_room_it_is_given(sandbox):
     assert leased == []
 
 
+@pytest.mark.usefixtures("one_at_a_time")
 def test_settle_without_drain_leases_only_what_follows_the_finished_events(sandbox):
     line, other = _line(sandbox), _line(sandbox, steps=1)[0]
     claims = delivery.claim_many([line[0].pk])
@@ -120,6 +123,7 @@ def test_settle_without_drain_leases_only_what_follows_the_finished_events(sandb
     assert _state(other) == EventState.PENDING
 
 
+@pytest.mark.usefixtures("one_at_a_time")
 def test_settle_leases_nothing_behind_an_event_whose_lease_was_lost(sandbox):
     line = _line(sandbox)
     claims = delivery.claim_many([line[0].pk])
@@ -134,6 +138,7 @@ def test_settle_leases_nothing_behind_an_event_whose_lease_was_lost(sandbox):
     assert _state(line[1]) == EventState.PENDING
 
 
+@pytest.mark.usefixtures("one_at_a_time")
 def test_settle_records_a_failure_and_leases_the_next_event_past_it(sandbox):
     from django_wxlogistics.exceptions import InvalidWaybillToken
 
