@@ -33,6 +33,7 @@ the longest push; if not, the rest of the chain goes back too, and is leased aga
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
 import os
 import queue
@@ -428,7 +429,12 @@ class _Pusher:
         self.width = width
         self._reports: queue.SimpleQueue[tuple[Claim, Result]] = queue.SimpleQueue()
         self._held = 0  # leased events handed to calling threads and not reported yet
-        self._open: dict[int, int] = {}  # waybill pk → events of its chain not reported yet
+        # Chains under way: key → events not reported yet, and each leased event's chain key.
+        # A waybill can have two: its first event, failed, leased again before the events
+        # handed back behind it are reported.
+        self._open: dict[int, int] = {}
+        self._chain_of: dict[int, int] = {}
+        self._keys = itertools.count()
         self._inline: list[tuple[Claim, Result]] = []
 
     def __enter__(self) -> _Pusher:
@@ -439,6 +445,7 @@ class _Pusher:
             self._reports.get()
             self._held -= 1
         self._open.clear()
+        self._chain_of.clear()
 
     @property
     def in_flight(self) -> int:
@@ -452,8 +459,10 @@ class _Pusher:
             return
         pool = _executor(self.width)
         for chain in chains:
+            key = next(self._keys)
             self._held += len(chain)
-            self._open[chain[0].event.waybill_id] = len(chain)
+            self._open[key] = len(chain)
+            self._chain_of.update((id(leased), key) for leased in chain)
             pool.submit(_push_chain_in_pool, chain, self._reports.put)
 
     def finished(self) -> list[tuple[Claim, Result]]:
@@ -477,9 +486,10 @@ class _Pusher:
                 break
         self._held -= len(reports)
         for leased, _ in reports:
-            left = self._open.pop(leased.event.waybill_id) - 1
-            if left:
-                self._open[leased.event.waybill_id] = left
+            key = self._chain_of.pop(id(leased))
+            self._open[key] -= 1
+            if not self._open[key]:
+                del self._open[key]
         return reports
 
 

@@ -191,3 +191,17 @@ def test_chains_never_put_more_than_push_concurrency_calls_in_flight(sandbox, se
     for line in lines:
         mine = [c for c in calls if c["body"]["waybill_id"] == line[0].waybill.waybill_id]
         assert [c["body"]["action_msg"] for c in mine] == ["step 1", "step 2"]
+
+
+def test_a_waybill_leased_again_while_its_old_chain_is_still_reporting_keeps_every_outcome(
+    sandbox, settings, monkeypatch
+):
+    # A lease shorter than the longest push (12 s): every chain hands back all but its first
+    # event, which is leased again as a new chain while the old one still reports the rest.
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "LEASE_SECONDS": 10}
+    monkeypatch.setattr(delivery, "COALESCE_SECONDS", 0)  # one report a round
+    line = _line(sandbox)
+    outcomes = delivery.deliver_many([line[0].pk])
+    assert outcomes[line[0].pk] is delivery.Outcome.SENT
+    assert _received(sandbox) == ["step 1", "step 2", "step 3"]  # once each, in order
+    assert {_fresh(e).state for e in line} == {EventState.SENT}

@@ -60,6 +60,17 @@ def _worker(name: str, env: dict[str, str], log_dir: Path) -> Process:
     return Process(name, argv, env, log_dir)
 
 
+def _print_lines(calls: list[dict[str, Any]], waybills: set[str], began_at: float, most: int = 5) -> None:
+    """What WeChat received for a few waybills, beside what the database holds for them."""
+    for waybill in sorted(waybills)[:most]:
+        print(f"waybill {waybill}: the calls (seconds into the run, text, status, fault)")
+        for call in sorted((c for c in calls if c["body"]["waybill_id"] == waybill), key=lambda c: c["time"]):
+            at, text = call["time"] - began_at, call["body"]["action_msg"]
+            print(f"  {at:8.3f} {text} {call['status']} {call['fault']}")
+        for event in TraceEvent.objects.filter(waybill__waybill_id=waybill).order_by("action_time", "pk"):
+            print(f"  event {event.pk} {event.action_msg}: {event.state}, {event.attempts} attempt(s)")
+
+
 def _wait_for_sending(timeout: float = 3.0) -> None:
     """Kill mid-push: wait until some event is leased (best effort, bounded)."""
     deadline = time.monotonic() + timeout
@@ -133,7 +144,7 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
             tmp_path,
         ).start()  # fmt: skip
         started.append(shop)
-        began = time.monotonic()
+        began, began_at = time.monotonic(), time.time()
 
         # The storm: kills spread over the recording, the broker restart in the middle.
         kills = 0
@@ -232,6 +243,8 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
         "seconds_to_drain_after_last_fault": round(drained - last_fault, 1),
     }
     print("\nfailure test:", json.dumps(report, indent=1))
+    if duplicates > kills or out_of_order:
+        _print_lines(calls, set(out_of_order) | {w for (w, _), n in got.items() if n > 1}, began_at)
     assert not lost, f"lost {len(lost)} events, e.g. {sorted(lost)[:5]}"
     assert states.get(EventState.SENT, 0) == SIZE["events"], report
     assert not out_of_order, f"order broken for {out_of_order[:5]}"
