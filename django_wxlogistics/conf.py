@@ -48,11 +48,11 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_BACKOFF_CAP": 600.0,
     "LEASE_SECONDS": 60,
     "SWEEP_INTERVAL": 5.0,
-    # Calls to WeChat one task makes at once (and the most events one broker message names).
+    # Calls to WeChat one task makes at once (one broker message names twice as many events).
     "PUSH_CONCURRENCY": 8,
-    # Let a task's free slots take any due event (faster on a backlog; more copies when a
-    # worker is killed mid-push).
-    "PUSH_DRAIN": False,
+    # Let a task's free slots take any due event, of any waybill (False: only its own
+    # message's events and those behind them; fewer copies when a worker is killed).
+    "PUSH_DRAIN": True,
     # How many events of one waybill a task leases together and pushes one after the other,
     # each as soon as WeChat took the one before (1: one at a time).
     "PUSH_CHAIN": 4,

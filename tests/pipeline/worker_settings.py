@@ -38,7 +38,8 @@ WXLOGISTICS = {
     "MAX_ATTEMPTS": 100,
     "SWEEP_INTERVAL": float(os.environ.get("WXL_SWEEP_INTERVAL", "1")),
     "PUSH_CONCURRENCY": int(os.environ.get("WXL_PUSH_CONCURRENCY", "8")),
-    "PUSH_DRAIN": os.environ.get("WXL_PUSH_DRAIN") == "1",
+    # The default (on) unless WXL_PUSH_DRAIN=0.
+    "PUSH_DRAIN": os.environ.get("WXL_PUSH_DRAIN", "1") != "0",
 }
 
 LOGGING = {

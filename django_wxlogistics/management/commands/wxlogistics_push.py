@@ -66,14 +66,16 @@ class Command(BaseCommand):
         self._progress(done, total, outcomes)
         progressed = True
         size = max(1, int(wx_settings.PUSH_CONCURRENCY))
-        while progressed:  # each round: the first due event of every waybill, several at once
+        while progressed:  # each round: every waybill's first due events (a chain), several at once
             progressed = False
             heads = delivery.due_head_event_ids(waybill_pks=waybill_pks)
             for start in range(0, len(heads), size):
                 results = delivery.deliver_many(heads[start : start + size], follow=False)
                 for outcome in results.values():
                     outcomes[outcome] += 1
-                    if outcome is not delivery.Outcome.SKIPPED:  # skipped: a worker holds it
+                    # Skipped: a worker holds it. Released: handed back untried behind a
+                    # retry, it comes round again.
+                    if outcome not in (delivery.Outcome.SKIPPED, delivery.Outcome.RELEASED):
                         progressed = True
                         done += 1
                 self._progress(min(done, total), total, outcomes)
