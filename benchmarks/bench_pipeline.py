@@ -407,9 +407,10 @@ def _plot(results: dict[str, Any], path: Path) -> None:
     for x, p, c in zip(xs, pipeline, ceiling, strict=True):
         ax.annotate(f"{p / c:.2f}×", (x + 0.2, p), ha="center", va="bottom", fontsize=9)
     ax.set_xticks(list(xs), [f"sandbox latency {label}" for label in labels])
+    ax.set_ylim(0, 1.35 * max(pipeline + ceiling))  # room for the legend above the bars
     ax.set_ylabel("events per second")
     ax.set_title("Record → accepted by the sandbox")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
