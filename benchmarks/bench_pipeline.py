@@ -52,8 +52,8 @@ CONCURRENCY = 32
 POOL = os.environ.get("WXL_BENCH_POOL", "prefork")
 WORKER_SLOTS = int(os.environ.get("WXL_BENCH_SLOTS", "2"))
 PUSH_CONCURRENCY = CONCURRENCY // WORKER_SLOTS
-# WXL_BENCH_DRAIN=0: the workers run with WXLOGISTICS["PUSH_DRAIN"] off (it is on by default).
-DRAIN = os.environ.get("WXL_BENCH_DRAIN", "1") != "0"
+# WXL_BENCH_DRAIN=1: the workers run with WXLOGISTICS["PUSH_DRAIN"] on.
+DRAIN = os.environ.get("WXL_BENCH_DRAIN") == "1"
 DATABASE = "wxl_bench_pipeline"
 SHOP_THREADS = 8
 _counter = itertools.count()

@@ -50,9 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "SWEEP_INTERVAL": 5.0,
     # Calls to WeChat one task makes at once (one broker message names twice as many events).
     "PUSH_CONCURRENCY": 8,
-    # Let a task's free slots take any due event, of any waybill (False: only its own
-    # message's events and those behind them; fewer copies when a worker is killed).
-    "PUSH_DRAIN": True,
+    # Let a task's free slots take any due event, of any waybill: faster on a backlog and
+    # over a far link, more copies when a worker is killed mid-push.
+    "PUSH_DRAIN": False,
     # How many events of one waybill a task leases together and pushes one after the other,
     # each as soon as WeChat took the one before (1: one at a time).
     "PUSH_CHAIN": 4,

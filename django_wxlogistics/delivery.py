@@ -291,6 +291,7 @@ def deliver_many(event_ids: Iterable[int], *, follow: bool = True, drain: bool =
     # record and claim; and one message's heads are all leased in one statement.
     depth = message_size() if width > 1 else 1
     follow_until = time.monotonic() + FOLLOW_SECONDS
+    left: set[int] = set()  # waybills whose next events are left to other workers
     _warm_access_token(len(waiting))
     with _Pusher(width) as pusher:
         while waiting or pusher.in_flight:
@@ -313,15 +314,17 @@ def deliver_many(event_ids: Iterable[int], *, follow: bool = True, drain: bool =
             outcomes.update((c.event.pk, outcome) for c, outcome in finished)
             pusher.start(claims)
             if follow and not refill:
-                done = [
+                left.update(
                     c.event.waybill_id
                     for c, o in finished
                     if o in (Outcome.SENT, Outcome.FAILED, Outcome.RELEASED)
-                ]
-                if done:
-                    from .services import nudge
+                )
+    if left:
+        # Once every call is recorded: nothing on the broker's side (a publish, a reconnect
+        # after a broker restart) may hold up the record of calls WeChat already took.
+        from .services import nudge
 
-                    nudge(due_head_event_ids(waybill_pks=done))
+        nudge(due_head_event_ids(waybill_pks=left))
     return outcomes
 
 

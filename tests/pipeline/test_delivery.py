@@ -539,3 +539,21 @@ def test_the_sweeper_reclaims_a_dead_workers_event_and_pushes_due_ones(sandbox):
     assert orphan.state == EventState.SENT
     assert orphan.attempts == 2  # the lost attempt counts, then the one that got through
     assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["orphan", "next"]
+
+
+@pytest.mark.usefixtures("one_at_a_time")
+def test_after_follow_seconds_what_is_left_is_nudged_once_every_call_is_recorded(sandbox, monkeypatch):
+    from django_wxlogistics import services
+
+    waybill = _registered(sandbox)
+    first = TraceEventFactory(waybill=waybill, action_time=_at(1), action_msg="first")
+    second = TraceEventFactory(waybill=waybill, action_time=_at(2), action_msg="second")
+    seen: list[tuple[list[int], str]] = []
+    monkeypatch.setattr(
+        services, "nudge", lambda ids: seen.append((list(ids), TraceEvent.objects.get(pk=first.pk).state))
+    )
+    monkeypatch.setattr(delivery, "FOLLOW_SECONDS", 0)  # the task leaves the rest at once
+    assert delivery.deliver_many([first.pk]) == {first.pk: delivery.Outcome.SENT}
+    # One nudge, for the next event, published after the first was recorded.
+    assert seen == [([second.pk], EventState.SENT)]
+    assert TraceEvent.objects.get(pk=second.pk).state == EventState.PENDING

@@ -38,8 +38,7 @@ WXLOGISTICS = {
     "MAX_ATTEMPTS": 100,
     "SWEEP_INTERVAL": float(os.environ.get("WXL_SWEEP_INTERVAL", "1")),
     "PUSH_CONCURRENCY": int(os.environ.get("WXL_PUSH_CONCURRENCY", "8")),
-    # The default (on) unless WXL_PUSH_DRAIN=0.
-    "PUSH_DRAIN": os.environ.get("WXL_PUSH_DRAIN", "1") != "0",
+    "PUSH_DRAIN": os.environ.get("WXL_PUSH_DRAIN") == "1",
 }
 
 LOGGING = {
