@@ -166,6 +166,8 @@ def test_get_client_follows_settings(scripted: Any, settings: Any) -> None:
     assert get_client().transport.timeout == (3.05, 5.0)
 
 
+# Forking a threaded process is what this test is about (Celery's prefork pool does it).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
 def test_a_forked_child_gets_its_own_session(scripted: Any) -> None:
     client = get_client()
     client.update_path(WAYBILL_TOKEN, "SF1", 1533052800, 100001, "parent")

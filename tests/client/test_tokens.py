@@ -106,6 +106,8 @@ def _process_main(barrier: Any, rounds: int, results: Any) -> None:
     results.put(ok)
 
 
+# Forking a threaded process is what this test is about (Celery's prefork pool does it).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
 @pytest.mark.usefixtures("no_stored_token")
 def test_processes_hitting_a_missing_then_expired_token_make_one_fetch_each_time(sandbox: Any) -> None:
     processes, rounds = 4, 2
@@ -331,6 +333,8 @@ def test_a_token_fetched_moments_ago_is_not_used_in_its_last_seconds(
     assert sandbox.stats()["token_fetches"] == 3
 
 
+# Forking a threaded process is what this test is about (Celery's prefork pool does it).
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")
 @pytest.mark.usefixtures("no_stored_token")
 def test_a_process_forked_while_a_thread_fetches_gets_its_own_token(sandbox: Any) -> None:
     # Celery's prefork pool forks whenever it likes; a lock held by a thread of the parent
