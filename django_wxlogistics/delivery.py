@@ -586,7 +586,8 @@ def _concurrency() -> int:
 
 def _warm_access_token(count: int) -> None:
     # Fetch the token here, before any lease starts, so that pool threads find it cached.
-    if count < 2:
+    # One event may be enough: its chain goes to a calling thread.
+    if count < 2 and _chain_length() < 2:
         return
     from .client import get_client
 

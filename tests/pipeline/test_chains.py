@@ -142,7 +142,7 @@ def test_a_permanent_failure_does_not_stop_the_chain(sandbox):
     line = _line(sandbox)
     # A blank action_msg is refused for good (the client does not even send it); the events
     # after it still go.
-    TraceEvent.objects.filter(pk=line[1].pk).update(action_msg="   ")
+    TraceEvent.objects.filter(pk=line[1].pk).update(action_msg="\t")
     outcomes = delivery.deliver_many([line[0].pk], follow=False)
     assert [outcomes[e.pk] for e in line] == [
         delivery.Outcome.SENT,
