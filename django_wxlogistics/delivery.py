@@ -89,17 +89,12 @@ class Outcome(str, enum.Enum):
     RELEASED = "released"  # leased in a chain, handed back untried (see the module's docstring)
 
 
-class _Released:
-    """What a calling thread reports for a chained event it hands back untried."""
+#: What a calling thread reports for one event: None when WeChat took it, the error, or
+#: ``Outcome.RELEASED`` when it hands the event back untried.
+Result = WeChatError | Outcome | None
 
-    def __repr__(self) -> str:
-        return "RELEASED"
-
-
-RELEASED = _Released()
-
-#: What one call did: None when WeChat took the event, the error, or RELEASED.
-Result = WeChatError | _Released | None
+#: Outcomes after which a waybill's line is looked at again for what comes next.
+LINE_MOVED = (Outcome.SENT, Outcome.FAILED, Outcome.RELEASED)
 
 
 @dataclass(frozen=True)
@@ -314,11 +309,7 @@ def deliver_many(event_ids: Iterable[int], *, follow: bool = True, drain: bool =
             outcomes.update((c.event.pk, outcome) for c, outcome in finished)
             pusher.start(claims)
             if follow and not refill:
-                left.update(
-                    c.event.waybill_id
-                    for c, o in finished
-                    if o in (Outcome.SENT, Outcome.FAILED, Outcome.RELEASED)
-                )
+                left.update(c.event.waybill_id for c, o in finished if o in LINE_MOVED)
     if left:
         # Once every call is recorded: nothing on the broker's side (a publish, a reconnect
         # after a broker restart) may hold up the record of calls WeChat already took.
@@ -379,7 +370,7 @@ def settle(
     for leased, error in results:
         if error is None:
             sent.append(leased)
-        elif isinstance(error, _Released):
+        elif isinstance(error, Outcome):  # only ever Outcome.RELEASED: handed back untried
             released.append(leased)
         else:
             # AccessTokenError here means the client's own refresh-and-repeat failed too.
@@ -388,13 +379,13 @@ def settle(
     recorded.extend(_release(released))
     # A waybill whose events were handed back is looked at again: where its first event was
     # among them (a lease too short for the next call), it is leased afresh.
-    failed = [c.event.waybill_id for c, outcome in recorded if outcome in (Outcome.FAILED, Outcome.RELEASED)]
-    if delivery_sql.usable() and (sent or (room > 0 and (failed or drain))):
+    moved = [c.event.waybill_id for c, outcome in recorded if outcome in LINE_MOVED]
+    if delivery_sql.usable() and (sent or (room > 0 and (moved or drain))):
         now = timezone.now()
         lease = _lease(now)
         marked, events = delivery_sql.settle(
             [(c.event.pk, c.lease) for c in sent],
-            list(dict.fromkeys([c.event.waybill_id for c in sent] + failed)) if room > 0 else [],
+            list(dict.fromkeys([c.event.waybill_id for c in sent] + moved)) if room > 0 else [],
             room,
             drain=drain,
             now=now,
@@ -410,11 +401,7 @@ def settle(
         recorded.extend(_record_sent_many(claims))
     if room <= 0:
         return recorded, []
-    done = [
-        c.event.waybill_id
-        for c, outcome in recorded
-        if outcome in (Outcome.SENT, Outcome.FAILED, Outcome.RELEASED)
-    ]
+    done = [c.event.waybill_id for c, outcome in recorded if outcome in LINE_MOVED]
     leased_next = claim_next(done) if done else []
     if drain and room > len(leased_next):
         leased_next += claim_due(room - len(leased_next))
@@ -517,13 +504,13 @@ def push_chain(chain: list[Claim], report: Callable[[tuple[Claim, Result]], obje
         # against TIMEOUT is system check W010); the ones after it need time to spare.
         if index and (leased.lease - timezone.now()).total_seconds() <= longest:
             for rest in chain[index:]:
-                report((rest, RELEASED))
+                report((rest, Outcome.RELEASED))
             return
         error = _call(leased)
         report((leased, error))
         if error is not None and not isinstance(error, PermanentError):
             for rest in chain[index + 1 :]:
-                report((rest, RELEASED))
+                report((rest, Outcome.RELEASED))
             return
 
 
@@ -541,7 +528,7 @@ def _push_chain_in_pool(chain: list[Claim], report: Callable[[tuple[Claim, Resul
     except Exception as exc:  # never leave the task waiting for reports that cannot come
         logger.error("A calling thread stopped with %s while pushing trace events.", type(exc).__name__)
         for leased in chain[len(reported) :]:
-            report((leased, RELEASED))
+            report((leased, Outcome.RELEASED))
     finally:
         # A token refresh may have opened this pool thread's own connection: give it back.
         connections.close_all()

@@ -162,7 +162,7 @@ def test_the_rest_of_a_chain_goes_back_when_the_lease_could_run_out_during_the_n
     chain = [delivery.Claim(event=c.event, lease=short) for c in claims]
     reports: list = []
     delivery.push_chain(chain, reports.append)
-    assert [r for _, r in reports] == [None, delivery.RELEASED, delivery.RELEASED]
+    assert [r for _, r in reports] == [None, delivery.Outcome.RELEASED, delivery.Outcome.RELEASED]
     assert _received(sandbox) == ["step 1"]
     recorded, leased = delivery.settle(reports, room=4)
     assert {c.event.pk: o for c, o in recorded} == {
