@@ -23,11 +23,14 @@ waybill's next event (:func:`settle`: one statement on PostgreSQL). With ``PUSH_
 free slots also take any due event (:func:`claim_due`).
 
 Chains: a claim leases a waybill's first event together with up to ``PUSH_CHAIN - 1`` due
-events that follow it, and one calling thread pushes them one after the other, each as
-soon as WeChat took the one before, with no round trip to the database in between. A
-transient failure stops the chain: the events behind it go back to pending untried
-(``RELEASED``). Before each call after the first, the thread checks that the lease outlasts
-the longest push; if not, the rest of the chain goes back too, and is leased again afresh.
+events that follow it. They go one after the other, each once the one before is recorded
+``sent`` (or ``failed``), without a new claim or a trip through the broker. Waiting for the
+record keeps the order rule true in the database: a worker killed mid-chain leaves at most
+the event of its call in flight to be pushed again, never an earlier one after a later.
+A calling thread is not held while it waits: it makes the next call queued. A transient
+failure stops the chain: the events behind it go back to pending untried (``RELEASED``).
+An event after the first goes only if its lease outlasts the longest push; if not, it and
+the rest of its chain go back too, and are leased again afresh.
 """
 
 from __future__ import annotations
@@ -307,6 +310,7 @@ def deliver_many(event_ids: Iterable[int], *, follow: bool = True, drain: bool =
                 drain=drain and not waiting,
             )
             outcomes.update((c.event.pk, outcome) for c, outcome in finished)
+            pusher.recorded(finished)
             pusher.start(claims)
             if follow and not refill:
                 left.update(c.event.waybill_id for c, o in finished if o in LINE_MOVED)
@@ -361,39 +365,72 @@ def settle(
 
     Next comes the following event of each waybill whose event is done (sent or failed),
     or handed back untried, then, with ``drain``, due events of any waybill
-    (:func:`claim_due`). On PostgreSQL the successes and the leases are one statement;
-    failures and events handed back, rare, are recorded one by one first.
+    (:func:`claim_due`). The successes go first: until WeChat's acceptance is recorded, a
+    killed worker means a copy, so nothing waits in front of it. On PostgreSQL the successes
+    and the leases after them are one statement; failures and events handed back follow,
+    together in one transaction, and the lines they moved are leased in one more statement.
     """
-    recorded: list[tuple[Claim, Outcome]] = []
     sent: list[Claim] = []
     released: list[Claim] = []
+    failed: list[tuple[Claim, WeChatError]] = []
     for leased, error in results:
         if error is None:
             sent.append(leased)
         elif isinstance(error, Outcome):  # only ever Outcome.RELEASED: handed back untried
             released.append(leased)
         else:
-            # AccessTokenError here means the client's own refresh-and-repeat failed too.
-            permanent = isinstance(error, PermanentError)
-            recorded.append((leased, _record_failure(leased, error, permanent=permanent)))
-    recorded.extend(_release(released))
-    # A waybill whose events were handed back is looked at again: where its first event was
-    # among them (a lease too short for the next call), it is leased afresh.
-    moved = [c.event.waybill_id for c, outcome in recorded if outcome in LINE_MOVED]
-    if delivery_sql.usable() and (sent or (room > 0 and (moved or drain))):
+            failed.append((leased, error))
+    recorded: list[tuple[Claim, Outcome]] = []
+    leased_next: list[Claim] = []
+    if sent:
+        recorded, leased_next = _record_sent(sent, room=room, drain=drain)
+        room -= len({c.event.waybill_id for c in leased_next})
+    others: list[tuple[Claim, Outcome]] = []
+    if failed or released:
+        signals: list[Callable[[], None]] = []
+        with transaction.atomic(using=_db()):  # one commit for them all
+            for leased, error in failed:
+                # AccessTokenError here means the client's own refresh-and-repeat failed too.
+                permanent = isinstance(error, PermanentError)
+                others.append((leased, _record_failure(leased, error, permanent=permanent, later=signals)))
+            others.extend(_release(released))
+        for send in signals:
+            send()
+    # A waybill whose event failed for good, or whose events were handed back, is looked at
+    # again: where its first event is among them, it is leased afresh.
+    going = {c.event.waybill_id for c in leased_next}
+    moved = list(dict.fromkeys(c.event.waybill_id for c, o in others if o in LINE_MOVED))
+    moved = [pk for pk in moved if pk not in going]
+    if room > 0 and (moved or (drain and not sent)):
+        leased_next += _lease_next(moved, room, drain=drain and not sent)
+    return recorded + others, leased_next
+
+
+def _db() -> str:
+    from django.db import router
+
+    return router.db_for_write(TraceEvent)
+
+
+def _record_sent(
+    sent: list[Claim], *, room: int, drain: bool
+) -> tuple[list[tuple[Claim, Outcome]], list[Claim]]:
+    """Mark these sent and, with ``room``, lease what follows them (and, with ``drain``, any
+    due events): one statement on PostgreSQL."""
+    if delivery_sql.usable():
         now = timezone.now()
         lease = _lease(now)
         marked, events = delivery_sql.settle(
             [(c.event.pk, c.lease) for c in sent],
-            list(dict.fromkeys([c.event.waybill_id for c in sent] + moved)) if room > 0 else [],
+            list(dict.fromkeys(c.event.waybill_id for c in sent)) if room > 0 else [],
             room,
             drain=drain,
             now=now,
             lease=lease,
             chain=_chain_length(),
         )
-        recorded.extend(_sent_outcomes(sent, marked, now))
-        return recorded, [Claim(event=event, lease=lease) for event in events]
+        return _sent_outcomes(sent, marked, now), [Claim(event=event, lease=lease) for event in events]
+    recorded: list[tuple[Claim, Outcome]] = []
     by_lease: dict[datetime, list[Claim]] = {}
     for leased in sent:
         by_lease.setdefault(leased.lease, []).append(leased)
@@ -401,29 +438,47 @@ def settle(
         recorded.extend(_record_sent_many(claims))
     if room <= 0:
         return recorded, []
-    done = [c.event.waybill_id for c, outcome in recorded if outcome in LINE_MOVED]
+    done = [c.event.waybill_id for c, outcome in recorded if outcome is Outcome.SENT]
     leased_next = claim_next(done) if done else []
     if drain and room > len(leased_next):
         leased_next += claim_due(room - len(leased_next))
     return recorded, leased_next
 
 
+def _lease_next(waybill_pks: list[int], room: int, *, drain: bool) -> list[Claim]:
+    """Lease the first event of these waybills' lines, if due, with its chain; then, with
+    ``drain`` and ``room`` left, any due events."""
+    if delivery_sql.usable():
+        now = timezone.now()
+        lease = _lease(now)
+        chain = _chain_length()
+        _, events = delivery_sql.settle([], waybill_pks, room, drain=drain, now=now, lease=lease, chain=chain)
+        return [Claim(event=event, lease=lease) for event in events]
+    leased = claim_next(waybill_pks) if waybill_pks else []
+    if drain and room > len(leased):
+        leased += claim_due(room - len(leased))
+    return leased
+
+
 class _Pusher:
     """Calls to WeChat in flight for one task: in this thread when one is enough, else in a pool.
 
-    The unit of work is a chain (a waybill's leased events, in order); a calling thread
-    reports each call as it comes back, so that it is recorded without waiting for the rest.
+    The unit of work is a chain (a waybill's leased events, in order), one call at a time: a
+    calling thread makes one call and reports it, and once this thread has recorded the
+    outcome (:meth:`recorded`) the chain's next event goes back to the pool. A thread is
+    never held waiting for a record; it takes the next call queued.
     """
 
     def __init__(self, width: int) -> None:
         self.width = width
         self._reports: queue.SimpleQueue[tuple[Claim, Result]] = queue.SimpleQueue()
-        self._held = 0  # leased events handed to calling threads and not reported yet
+        self._coming = 0  # reports that will come without this thread doing anything more
         # Chains under way: key → events not reported yet, and each leased event's chain key.
         # A waybill can have two: its first event, failed, leased again before the events
         # handed back behind it are reported.
         self._open: dict[int, int] = {}
         self._chain_of: dict[int, int] = {}
+        self._rest: dict[int, list[Claim]] = {}  # what follows an event, once it is recorded
         self._keys = itertools.count()
         self._inline: list[tuple[Claim, Result]] = []
 
@@ -431,9 +486,12 @@ class _Pusher:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        while self._held:  # an error in between: let the calls finish, their outcomes are lost
+        # An error in between: the chains stop, and the outcomes of the calls under way are
+        # lost (their leases expire; the sweeper hands them back).
+        self._rest.clear()
+        while self._coming:
             self._reports.get()
-            self._held -= 1
+            self._coming -= 1
         self._open.clear()
         self._chain_of.clear()
 
@@ -444,19 +502,23 @@ class _Pusher:
 
     def start(self, claims: list[Claim]) -> None:
         chains = _chains(claims)
-        if len(chains) == 1 and len(chains[0]) == 1 and not self._held:
+        if len(chains) == 1 and len(chains[0]) == 1 and not self._open:
             self._inline.append((chains[0][0], _call(chains[0][0])))  # no thread for a lone call
             return
-        pool = _executor(self.width)
         for chain in chains:
             key = next(self._keys)
-            self._held += len(chain)
             self._open[key] = len(chain)
             self._chain_of.update((id(leased), key) for leased in chain)
-            pool.submit(_push_chain_in_pool, chain, self._reports.put)
+            self._submit(chain, first=True)
+
+    def _submit(self, chain: list[Claim], *, first: bool) -> None:
+        if len(chain) > 1:
+            self._rest[id(chain[0])] = chain[1:]
+        self._coming += 1
+        _executor(self.width).submit(_push_in_pool, chain[0], first, self._reports.put)
 
     def finished(self) -> list[tuple[Claim, Result]]:
-        """What has come back; waits for at least one call, then briefly for the others.
+        """What has come back; waits for at least one report, then briefly for the others.
 
         Calls started together come back close together: recording them in one statement
         costs the database far less than one by one, and delays the record by milliseconds.
@@ -466,7 +528,7 @@ class _Pusher:
             return done
         reports = [self._reports.get()]
         until = time.monotonic() + COALESCE_SECONDS
-        while len(reports) < self._held:
+        while len(reports) < self._coming:
             left = until - time.monotonic()
             if left <= 0:
                 break
@@ -474,13 +536,31 @@ class _Pusher:
                 reports.append(self._reports.get(timeout=left))
             except queue.Empty:
                 break
-        self._held -= len(reports)
+        self._coming -= len(reports)
         for leased, _ in reports:
             key = self._chain_of.pop(id(leased))
             self._open[key] -= 1
             if not self._open[key]:
                 del self._open[key]
         return reports
+
+    def recorded(self, outcomes: Iterable[tuple[Claim, Outcome]]) -> None:
+        """These outcomes are in the database: what follows each in its chain goes next.
+
+        After a ``sent`` or ``failed`` event (a failed one does not hold the later ones
+        back) the next event goes to a calling thread; after any other outcome the rest of
+        the chain is handed back untried (``RELEASED``, reported like a call).
+        """
+        for leased, outcome in outcomes:
+            rest = self._rest.pop(id(leased), None)
+            if not rest:
+                continue
+            if outcome in (Outcome.SENT, Outcome.FAILED):
+                self._submit(rest, first=False)
+                continue
+            for untried in rest:
+                self._coming += 1
+                self._reports.put((untried, Outcome.RELEASED))
 
 
 def _chains(claims: list[Claim]) -> list[list[Claim]]:
@@ -491,47 +571,30 @@ def _chains(claims: list[Claim]) -> list[list[Claim]]:
     return list(chains.values())
 
 
-def push_chain(chain: list[Claim], report: Callable[[tuple[Claim, Result]], object]) -> None:
-    """Push a chain in order, reporting each event as its call comes back.
+def push_next(leased: Claim, *, first: bool) -> Result:
+    """Push one event of a chain: None when WeChat took it, the error, or ``RELEASED``.
 
-    The next call starts only once WeChat took the one before (or refused it for good: a
-    failed event does not hold the later ones back). After a transient failure, and before
-    a call the lease might not outlast, the rest of the chain is reported ``RELEASED``.
+    The first event of a chain goes whatever its lease says, as a lone event does (the
+    lease against ``TIMEOUT`` is system check W010); an event after it goes only if its
+    lease outlasts the longest push, and is handed back untried otherwise.
     """
-    longest = _longest_push()
-    for index, leased in enumerate(chain):
-        # The first event goes whatever its lease says, as a lone event does (the lease
-        # against TIMEOUT is system check W010); the ones after it need time to spare.
-        if index and (leased.lease - timezone.now()).total_seconds() <= longest:
-            for rest in chain[index:]:
-                report((rest, Outcome.RELEASED))
-            return
-        error = _call(leased)
-        report((leased, error))
-        if error is not None and not isinstance(error, PermanentError):
-            for rest in chain[index + 1 :]:
-                report((rest, Outcome.RELEASED))
-            return
+    if not first and (leased.lease - timezone.now()).total_seconds() <= _longest_push():
+        return Outcome.RELEASED
+    return _call(leased)
 
 
-def _push_chain_in_pool(chain: list[Claim], report: Callable[[tuple[Claim, Result]], object]) -> None:
+def _push_in_pool(leased: Claim, first: bool, report: Callable[[tuple[Claim, Result]], object]) -> None:
     from django.db import connections
 
-    reported: list[Claim] = []
-
-    def tracked(item: tuple[Claim, Result]) -> None:
-        reported.append(item[0])
-        report(item)
-
     try:
-        push_chain(chain, tracked)
-    except Exception as exc:  # never leave the task waiting for reports that cannot come
+        result = push_next(leased, first=first)
+    except Exception as exc:  # never leave the task waiting for a report that cannot come
         logger.error("A calling thread stopped with %s while pushing trace events.", type(exc).__name__)
-        for leased in chain[len(reported) :]:
-            report((leased, Outcome.RELEASED))
+        result = Outcome.RELEASED
     finally:
         # A token refresh may have opened this pool thread's own connection: give it back.
         connections.close_all()
+    report((leased, result))
 
 
 _local = threading.local()
@@ -645,7 +708,11 @@ def _sent_outcomes(claims: list[Claim], mine: set[int], now: datetime) -> list[t
     return recorded
 
 
-def _record_failure(leased: Claim, exc: WeChatError, *, permanent: bool) -> Outcome:
+def _record_failure(
+    leased: Claim, exc: WeChatError, *, permanent: bool, later: list[Callable[[], None]] | None = None
+) -> Outcome:
+    """Record a failed call. With ``later``, the signal is left in it, to be sent once the
+    caller's transaction is committed."""
     event = leased.event
     attempts = event.attempts + 1
     give_up = permanent or attempts >= wx_settings.MAX_ATTEMPTS
@@ -674,7 +741,10 @@ def _record_failure(leased: Claim, exc: WeChatError, *, permanent: bool) -> Outc
         )
         return Outcome.RETRY
     logger.error("Trace event %s failed after %d attempt(s): %s", event.pk, attempts, errmsg)
-    _send(trace_event_failed, event=event, waybill=event.waybill, error=exc)
+    if later is None:
+        _send(trace_event_failed, event=event, waybill=event.waybill, error=exc)
+    else:
+        later.append(lambda: _send(trace_event_failed, event=event, waybill=event.waybill, error=exc))
     return Outcome.FAILED
 
 

@@ -1,12 +1,12 @@
 """Chains: a waybill's first event leased with the due events behind it, pushed one after
-the other by one calling thread, with no round trip to the database in between."""
+the other by one calling thread, each once the one before is recorded."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -153,17 +153,17 @@ def test_a_permanent_failure_does_not_stop_the_chain(sandbox):
     assert _received(sandbox) == ["step 1", "step 3"]
 
 
-def test_the_rest_of_a_chain_goes_back_when_the_lease_could_run_out_during_the_next_call(sandbox):
+def test_an_event_after_the_first_goes_back_when_the_lease_could_run_out_during_its_call(sandbox):
     line = _line(sandbox)
     claims = delivery.claim_many([line[0].pk])
     # Ten seconds left: less than the longest push (12 s). The first event goes all the same.
     short = timezone.now() + timedelta(seconds=10)
     TraceEvent.objects.filter(pk__in=[e.pk for e in line]).update(lease_expires_at=short)
     chain = [delivery.Claim(event=c.event, lease=short) for c in claims]
-    reports: list = []
-    delivery.push_chain(chain, reports.append)
-    assert [r for _, r in reports] == [None, delivery.Outcome.RELEASED, delivery.Outcome.RELEASED]
+    assert delivery.push_next(chain[0], first=True) is None
+    assert delivery.push_next(chain[1], first=False) is delivery.Outcome.RELEASED
     assert _received(sandbox) == ["step 1"]
+    reports = [(chain[0], None), (chain[1], delivery.Outcome.RELEASED), (chain[2], delivery.Outcome.RELEASED)]
     recorded, leased = delivery.settle(reports, room=4)
     assert {c.event.pk: o for c, o in recorded} == {
         line[0].pk: delivery.Outcome.SENT,
@@ -173,6 +173,18 @@ def test_the_rest_of_a_chain_goes_back_when_the_lease_could_run_out_during_the_n
     # The events handed back are leased again at once, afresh.
     assert [c.event.pk for c in leased] == [line[1].pk, line[2].pk]
     assert all(c.lease > short for c in leased)
+
+
+def test_a_short_lease_hands_each_chain_back_after_its_first_event_and_every_event_still_goes(
+    sandbox, settings
+):
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "LEASE_SECONDS": 10}
+    line = _line(sandbox)
+    outcomes = delivery.deliver_many([line[0].pk])
+    assert [outcomes[e.pk] for e in line] == [delivery.Outcome.SENT] * 3
+    assert _received(sandbox) == ["step 1", "step 2", "step 3"]
+    # Handed back untried: no attempt counted for the events that waited.
+    assert [_fresh(e).attempts for e in line] == [1, 1, 1]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -205,3 +217,71 @@ def test_a_waybill_leased_again_while_its_old_chain_is_still_reporting_keeps_eve
     assert outcomes[line[0].pk] is delivery.Outcome.SENT
     assert _received(sandbox) == ["step 1", "step 2", "step 3"]  # once each, in order
     assert {_fresh(e).state for e in line} == {EventState.SENT}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_call_of_a_chain_waits_until_the_one_before_is_recorded_sent(sandbox, settings, monkeypatch):
+    # A worker killed between two calls must never leave an earlier event to be pushed
+    # again after a later one: when step N goes, steps before it are sent in the database.
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "PUSH_CONCURRENCY": 2}
+    lines = [_line(sandbox, steps=3) for _ in range(2)]
+    seen: list[tuple[str, list[str]]] = []
+    real_call = delivery._call
+
+    def call_and_look(leased):
+        earlier = TraceEvent.objects.filter(
+            waybill_id=leased.event.waybill_id, action_time__lt=leased.event.action_time
+        )
+        seen.append((leased.event.action_msg, sorted(str(e.state) for e in earlier)))
+        return real_call(leased)
+
+    monkeypatch.setattr(delivery, "_call", call_and_look)
+    outcomes = delivery.deliver_many([line[0].pk for line in lines], follow=False)
+    assert set(outcomes.values()) == {delivery.Outcome.SENT} and len(outcomes) == 6
+    assert sorted(seen) == sorted(
+        [("step 1", [])] * 2 + [("step 2", ["sent"])] * 2 + [("step 3", ["sent", "sent"])] * 2
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_calling_thread_takes_the_next_queued_call_while_a_record_is_made(sandbox, settings):
+    # One calling thread, two chains: it does not sit idle while step 1 of the first is
+    # recorded, it pushes step 1 of the second; each waybill's steps still go in order.
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "PUSH_CONCURRENCY": 1}
+    lines = [_line(sandbox, steps=2) for _ in range(2)]
+    claims = delivery.claim_many([line[0].pk for line in lines])
+    assert len(claims) == 4
+    with delivery._Pusher(1) as pusher:
+        pusher.start(claims)
+        done: list = []
+        while pusher.in_flight:
+            finished, _ = delivery.settle(pusher.finished())
+            pusher.recorded(finished)
+            done += finished
+    assert {o for _, o in done} == {delivery.Outcome.SENT} and len(done) == 4
+    calls = sorted(sandbox.calls(api="logistics.updatePath"), key=lambda c: c["time"])
+    first, second = (line[0].waybill.waybill_id for line in lines)
+    assert [(c["body"]["waybill_id"], c["body"]["action_msg"]) for c in calls] == [
+        (first, "step 1"),
+        (second, "step 1"),
+        (first, "step 2"),
+        (second, "step 2"),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(30)
+def test_when_recording_fails_the_chains_stop_and_the_task_does_not_hang(sandbox, settings, monkeypatch):
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "PUSH_CONCURRENCY": 2}
+    lines = [_line(sandbox, steps=3) for _ in range(2)]
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(delivery, "settle", database_gone)
+    with pytest.raises(OperationalError):
+        delivery.deliver_many([line[0].pk for line in lines], follow=False)
+    # Only the first events went: nothing after an event whose record is not in.
+    assert sorted(_received(sandbox)) == ["step 1", "step 1"]
+    # Leased still: the sweeper hands them back once the lease runs out.
+    assert {_fresh(e).state for line in lines for e in line} == {EventState.SENDING}

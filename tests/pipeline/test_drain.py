@@ -150,6 +150,30 @@ def test_settle_records_a_failure_and_leases_the_next_event_past_it(sandbox):
     assert [c.event.pk for c in leased] == [line[1].pk]  # a failed event does not hold the line
 
 
+@pytest.mark.usefixtures("one_at_a_time")
+@pytest.mark.django_db(transaction=True)
+def test_settle_records_the_successes_first_and_the_failures_in_one_transaction(sandbox):
+    # Until WeChat's acceptance is recorded a killed worker means a copy: the successes
+    # must not wait behind the failures, which commit together, once.
+    from django_wxlogistics.exceptions import WeChatError
+
+    ok, *bad = (_line(sandbox, steps=2) for _ in range(4))
+    claims = {c.event.waybill_id: c for c in delivery.claim_many([line[0].pk for line in (ok, *bad)])}
+    error = WeChatError(errcode=-1, errmsg="system busy", api="logistics.updatePath")
+    results = [(claims[line[0].waybill_id], error) for line in bad] + [(claims[ok[0].waybill_id], None)]
+    with CaptureQueriesContext(connection) as queries:
+        recorded, leased = delivery.settle(results, room=4)
+    outcomes = {c.event.pk: o for c, o in recorded}
+    assert outcomes[ok[0].pk] is delivery.Outcome.SENT
+    assert {outcomes[line[0].pk] for line in bad} == {delivery.Outcome.RETRY}
+    assert [c.event.pk for c in leased] == [ok[1].pk]  # the retries hold their lines
+    sql = [q["sql"] for q in queries]
+    marks_sent = next(i for i, q in enumerate(sql) if '"sent_at" = \'' in q)
+    failures = [i for i, q in enumerate(sql) if '"last_errcode" =  -1' in q]
+    assert len(failures) == 3 and marks_sent < min(failures), sql
+    assert [q for q in sql if q.startswith("BEGIN")] == ["BEGIN"]  # one commit for the failures
+
+
 def test_settle_marks_sent_events_of_several_leases_at_once(sandbox):
     a, b = _line(sandbox, steps=1)[0], _line(sandbox, steps=1)[0]
     first, second = delivery.claim_many([a.pk]), delivery.claim_many([b.pk])
