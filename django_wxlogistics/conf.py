@@ -48,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_BACKOFF_CAP": 600.0,
     "LEASE_SECONDS": 60,
     "SWEEP_INTERVAL": 5.0,
-    # Calls to WeChat one task makes at once (one broker message names twice as many events).
+    # Calls to WeChat one task makes at once (one broker message names four times as many events).
     "PUSH_CONCURRENCY": 8,
     # Let a task's free slots take any due event, of any waybill: faster on a backlog and
     # over a far link, more copies when a worker is killed mid-push.

@@ -140,8 +140,8 @@ def nudge_on_commit(event: TraceEvent) -> None:
 def nudge(event_ids: Iterable[int]) -> int:
     """Tell workers to look at these events now; returns how many events the messages name.
 
-    One message names up to twice ``PUSH_CONCURRENCY`` events: a task pushes half of them
-    at once and keeps the others leased behind them. Never raises and never waits on a
+    One message names up to four times ``PUSH_CONCURRENCY`` events: a task pushes a quarter
+    of them at once and keeps the others leased behind them. Never raises and never waits on a
     broker that is down (one attempt per message, no publish retries): the sweeper finds
     the events when the broker is back.
     """

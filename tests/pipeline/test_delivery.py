@@ -357,11 +357,11 @@ def test_an_event_recorded_outside_a_transaction_is_nudged_at_once(sandbox, nudg
 
 @pytest.mark.django_db(transaction=True)
 def test_the_events_of_one_transaction_share_their_messages(sandbox, nudges, settings):
-    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "PUSH_CONCURRENCY": 4}
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "PUSH_CONCURRENCY": 2}
     waybills = [_registered(sandbox) for _ in range(10)]
     with transaction.atomic():
         ids = [record_trace_event(w, ActionType.PICKED_UP, f"已揽收 {w.waybill_id}").pk for w in waybills]
-    assert nudges == [ids[0:8], ids[8:10]]  # twice PUSH_CONCURRENCY a message
+    assert nudges == [ids[0:8], ids[8:10]]  # four times PUSH_CONCURRENCY a message
     assert TraceEvent.objects.filter(state=EventState.SENT).count() == 10
     assert {c["body"]["waybill_id"] for c in sandbox.calls(api="logistics.updatePath")} == {
         w.waybill_id for w in waybills
