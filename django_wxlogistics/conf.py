@@ -54,7 +54,7 @@ DEFAULTS: dict[str, Any] = {
     # over a far link, more copies when a worker is killed mid-push.
     "PUSH_DRAIN": False,
     # How many events of one waybill a task leases together and pushes one after the other,
-    # each as soon as WeChat took the one before (1: one at a time).
+    # each once the one before is recorded (1: one at a time).
     "PUSH_CHAIN": 4,
     # Contacts are never stored; this optionally caches them for a few seconds.
     "CONTACT_CACHE_SECONDS": 0,

@@ -38,6 +38,16 @@ _EVENT_NAMES, _EVENT_COLUMNS = _columns(TraceEvent, "e")
 _WAYBILL_NAMES, _WAYBILL_COLUMNS = _columns(Waybill, "w")
 
 
+def _head(exclude: str = "") -> str:
+    """The condition that event ``e`` is first in its waybill's line of unsent events."""
+    return f"""e."id" = (
+           SELECT p."id" FROM "{_EVENT}" AS p
+            WHERE p."waybill_id" = e."waybill_id"
+              AND p."state" IN (%(pending)s, %(sending)s){exclude}
+            ORDER BY p."action_time", p."id"
+            LIMIT 1)"""  # noqa: S608
+
+
 def _chain(heads: str, exclude: str = "") -> str:
     """The chains of the ``heads`` rows: each head with the events that follow it in its
     waybill's line, up to ``chain`` in all, as long as each is pending and due."""
@@ -67,12 +77,7 @@ WITH heads AS MATERIALIZED (
      WHERE e."{{key}}" = ANY(%(keys)s)
        AND (e."state" || '') = %(pending)s
        AND e."next_attempt_at" <= %(now)s
-       AND e."id" = (
-           SELECT p."id" FROM "{_EVENT}" AS p
-            WHERE p."waybill_id" = e."waybill_id"
-              AND p."state" IN (%(pending)s, %(sending)s)
-            ORDER BY p."action_time", p."id"
-            LIMIT 1)
+       AND {_head()}
        FOR UPDATE OF e SKIP LOCKED
 ), chain AS ({_chain("heads")}
 )
@@ -91,16 +96,10 @@ RETURNING {_EVENT_COLUMNS}, {_WAYBILL_COLUMNS}
 # before the statement began, in which the events being marked are still "sending": the
 # line checks leave them out by hand (``NOT IN sent``), so a waybill's next event becomes
 # first in line exactly when its predecessor is marked here.
-_HEAD = f"""e."id" = (
-           SELECT p."id" FROM "{_EVENT}" AS p
-            WHERE p."waybill_id" = e."waybill_id"
-              AND p."state" IN (%(pending)s, %(sending)s)
-              AND p."id" NOT IN (SELECT "id" FROM sent)
-            ORDER BY p."action_time", p."id"
-            LIMIT 1)"""  # noqa: S608
-
 _NOT_SENT = """
            AND p."id" NOT IN (SELECT "id" FROM sent)"""
+
+_HEAD = _head(exclude=_NOT_SENT)
 
 _SETTLE = f"""
 WITH done AS (
