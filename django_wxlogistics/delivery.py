@@ -50,7 +50,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.checks import CheckMessage, Warning
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -408,8 +408,6 @@ def settle(
 
 
 def _db() -> str:
-    from django.db import router
-
     return router.db_for_write(TraceEvent)
 
 
@@ -440,10 +438,7 @@ def _record_sent(
     if room <= 0:
         return recorded, []
     done = [c.event.waybill_id for c, outcome in recorded if outcome is Outcome.SENT]
-    leased_next = claim_next(done) if done else []
-    if drain and room > len(leased_next):
-        leased_next += claim_due(room - len(leased_next))
-    return recorded, leased_next
+    return recorded, _lease_next(done, room, drain=drain)
 
 
 def _lease_next(waybill_pks: list[int], room: int, *, drain: bool) -> list[Claim]:
@@ -630,7 +625,7 @@ def message_size() -> int:
 
     The more a task has in hand, the less of it is the tail in which its last chains run
     and its other threads wait for the next message: at 50 ms of latency, twice gave 0.80–0.81
-    of the ceiling, four times 0.85–0.86 (``docs/benchmarks.md``)."""
+    of the ceiling, four times 0.85–0.87 (``docs/benchmarks.md``)."""
     return 4 * _concurrency()
 
 
