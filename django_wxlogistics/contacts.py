@@ -52,8 +52,9 @@ def mask_phone(value: str) -> str:
     * anything else keeps the first three and the last four of ten or more digits, or only
       the last two digits of a shorter number.
     """
+    value = _encodable(value)
     if not _DIGIT.search(value):
-        return value
+        return _mask_all(value)  # not a number: nothing of it is safe to show
     country, national = _split_country_code(value)
     digits = "".join(_DIGIT.findall(national))
     if len(digits) == 11 and digits.startswith("1"):  # a mainland mobile
@@ -61,7 +62,8 @@ def mask_phone(value: str) -> str:
     landline = _mask_landline(national, international=bool(country))
     if landline is not None:
         return country + landline
-    keep_head, keep_tail = (3, 4) if len(digits) >= 10 else (0, 2)
+    # A short number keeps at most half its digits (none of one digit): some are always hidden.
+    keep_head, keep_tail = (3, 4) if len(digits) >= 10 else (0, min(2, len(digits) // 2))
     return country + _mask_digits(national, keep_head, keep_tail)
 
 
@@ -117,16 +119,36 @@ def _mask_digits(text: str, keep_head: int, keep_tail: int) -> str:
 
 
 def mask_address(value: str) -> str:
-    """Keeps the first six characters (province and city, usually) and masks the rest."""
-    visible = 6
-    if len(value) <= visible:
-        return "*" * len(value)
-    return value[:visible] + "*" * min(len(value) - visible, 12)
+    """Keeps the first six characters (province and city, usually) of a long address, at most
+    half of a shorter one, and none of six characters or fewer: ``广东省广州市海珠区…`` →
+    ``广东省广州市***…``. Surrounding whitespace counts for nothing."""
+    value = _encodable(value)
+    text = value.strip()
+    if len(text) <= 6:
+        return _mask_all(value)
+    visible = min(6, len(text) // 2)
+    return text[:visible] + _MASK * min(len(text) - visible, 12)
 
 
 def mask_name(value: str) -> str:
-    """``王小萌`` → ``王**``; ``Jim`` → ``J**``."""
-    return value[:1] + "*" * max(len(value) - 1, 0) if value else value
+    """``王小萌`` → ``王**``; ``王小`` → ``王*``; ``Jim`` → ``J**``; a one-character name is all
+    masked: ``王`` → ``*``. Surrounding whitespace counts for nothing."""
+    value = _encodable(value)
+    name = value.strip()
+    if len(name) < 2:
+        return _mask_all(value)
+    return name[0] + _MASK * (len(name) - 1)
+
+
+def _mask_all(value: str) -> str:
+    """A mask in place of every character, stripped of surrounding whitespace (one if all is whitespace)."""
+    return _MASK * len(value.strip() or value)
+
+
+def _encodable(value: str) -> str:
+    """``value`` as text UTF-8 can carry: a surrogate pair joined into its character, a lone
+    surrogate (JSON allows ``"\\ud83d"``) replaced by U+FFFD, so an answer never fails to encode."""
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 @dataclass(frozen=True)
@@ -145,7 +167,12 @@ class Party:
             data = data[0] if data else {}
         if not isinstance(data, dict):
             data = {}
-        return cls(**{field: str(data.get(field) or "") for field in ("name", "tel", "mobile", "address")})
+        return cls(
+            **{
+                field: _encodable(str(data.get(field) or ""))
+                for field in ("name", "tel", "mobile", "address")
+            }
+        )
 
     def masked(self) -> Party:
         return replace(

@@ -396,3 +396,18 @@ def test_answers_are_in_chinese_under_accept_language_zh_hans(
     # All in Chinese: WeChat's English errmsg stays in its own field.
     assert busy.json()["detail"] == "微信无法提供联系人信息：微信系统繁忙（-1），请稍后重试。"
     assert "system error" in busy.json()["errmsg"]
+
+
+def test_one_and_two_character_values_are_masked_in_the_answer(
+    client_for: Callable[..., APIClient], db: None, wechat_sandbox: SandboxControl
+) -> None:
+    WaybillFactory(waybill_id="SF1C", token="t1c-s3cret")
+    wechat_sandbox.register_waybill(
+        "SF1C",
+        "t1c-s3cret",
+        sender={"name": "王", "tel": "12", "mobile": "无", "address": "北京"},
+        receiver={"name": "😀", "tel": "7", "mobile": " ", "address": "广东省广州市 "},
+    )
+    body = client_for("view_waybill").get(url("SF1C")).json()
+    assert body["sender"] == {"name": "*", "tel": "*2", "mobile": "*", "address": "**"}
+    assert body["receiver"] == {"name": "*", "tel": "*", "mobile": "*", "address": "******"}
