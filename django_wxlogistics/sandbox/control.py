@@ -8,8 +8,17 @@ from urllib.parse import quote
 
 import requests
 
+from ..redaction import redact
+
 if TYPE_CHECKING:
     from .server import SandboxServer
+
+
+def _secrets_in(payload: Any) -> list[str]:
+    """The tokens and secrets a control request carries (a waybill's token, the app secret)."""
+    if not isinstance(payload, dict):
+        return []
+    return [v for k, v in payload.items() if isinstance(v, str) and ("token" in k or "secret" in k)]
 
 
 class SandboxControlError(RuntimeError):
@@ -43,7 +52,10 @@ class SandboxControl:
         except ValueError:
             data = None
         if response.status_code >= 400:
-            message = data.get("error") if isinstance(data, dict) else response.text[:200]
+            if isinstance(data, dict):
+                message = data.get("error")
+            else:  # e.g. a proxy's page quoting the request: redacted whole, then cut
+                message = redact(response.text, *_secrets_in(kwargs.get("json")))[:200]
             raise SandboxControlError(f"{method} /__sandbox__/{endpoint}: {response.status_code} {message}")
         return data
 
@@ -127,6 +139,28 @@ class SandboxControl:
     def expire_tokens(self) -> int:
         """Expire every access token now: calls with them get 42001. Returns how many."""
         return self._request("POST", "expire_tokens")["expired"]
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Move the sandbox's clock ``seconds`` forward: tokens age, the rate limit's window
+        empties, as if that time had passed. Returns the clock's state."""
+        return self._request("POST", "clock", json={"advance": seconds})["clock"]
+
+    def stop_clock(self, stopped: bool = True) -> dict[str, Any]:
+        """Stop the sandbox's clock (``advance_clock`` still moves it), or let it run again."""
+        return self._request("POST", "clock", json={"stopped": stopped})["clock"]
+
+    def clock(self) -> dict[str, Any]:
+        """``{"advanced": seconds moved forward so far, "stopped": bool}``."""
+        return self._request("GET", "clock")["clock"]
+
+    def release(self) -> int:
+        """Answer every call held back by latency or a hang now; returns how many there were.
+
+        ``stats()["held"]`` says how many calls are held at the moment, ``"most_held"`` the
+        most at once since the last reset: with a long latency, a test sees how many calls
+        its code has in flight together, then lets them go.
+        """
+        return self._request("POST", "release")["released"]
 
     def configure(
         self,

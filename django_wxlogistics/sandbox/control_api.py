@@ -1,4 +1,5 @@
-"""The JSON control API under ``/__sandbox__/``: register waybills, read calls, set faults."""
+"""The JSON control API under ``/__sandbox__/``: register waybills, read calls, set faults,
+move the clock."""
 
 from __future__ import annotations
 
@@ -28,6 +29,25 @@ def _json_body(raw: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("the body must be a JSON object")
     return data
+
+
+def _move_clock(server: SandboxHTTPServer, data: dict[str, Any]) -> dict[str, Any]:
+    """``{"advance": seconds}`` moves the clock forward, ``{"stopped": true}`` stops it."""
+    unknown = set(data) - {"advance", "stopped"}
+    if unknown or not data:
+        raise ValueError(
+            f"unknown field(s) {', '.join(sorted(unknown))}; use advance, stopped"
+            if unknown
+            else 'give "advance" (seconds to move the clock forward) and/or "stopped" (true or false)'
+        )
+    if "stopped" in data and not isinstance(data["stopped"], bool):
+        raise ValueError("stopped must be true or false")
+    clock = server.state.clock
+    if "advance" in data:
+        clock.advance(data["advance"])
+    if "stopped" in data:
+        clock.stop(data["stopped"])
+    return clock.to_dict()
 
 
 def handle_control(
@@ -93,11 +113,18 @@ def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, s
             return json_reply({"faults": FaultPlan().to_dict()})
     if path == "/expire_tokens" and method == "POST":
         return json_reply({"expired": state.expire_tokens()})
+    if path == "/clock":
+        if method == "GET":
+            return json_reply({"clock": state.clock.to_dict()})
+        if method == "POST":
+            return json_reply({"clock": _move_clock(server, _json_body(raw))})
+    if path == "/release" and method == "POST":
+        return json_reply({"released": server.release()})
     if path == "/reset" and method == "POST":
         server.reset()
         return json_reply({"reset": True})
     if path == "/stats" and method == "GET":
-        return json_reply(state.stats())
+        return json_reply({**state.stats(), "held": server.held, "most_held": server.most_held})
     if path == "/config":
         if method == "GET":
             return json_reply(state.config())
@@ -105,6 +132,6 @@ def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, s
             return json_reply(state.configure(_json_body(raw)))
     return _error(
         f"no control endpoint {method} /__sandbox__{path}; see the sandbox documentation "
-        "for waybills, calls, faults, expire_tokens, reset, stats and config",
+        "for waybills, calls, faults, expire_tokens, clock, release, reset, stats and config",
         status=404,
     )

@@ -6,7 +6,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -132,6 +132,8 @@ class FaultInjector:
 
     default_seed: int | None = None
     plan: FaultPlan = field(default_factory=FaultPlan)
+    #: what the rate limit's one-second window is measured by (the sandbox's clock)
+    clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -154,7 +156,7 @@ class FaultInjector:
             if plan.error_rate > 0 and self._rng.random() < plan.error_rate:
                 kind = self._rng.choice(plan.kinds)
             if plan.rate_limit is not None:
-                now = time.monotonic()
+                now = self.clock()
                 while self._window and self._window[0] <= now - 1.0:
                     self._window.popleft()
                 if len(self._window) >= plan.rate_limit:

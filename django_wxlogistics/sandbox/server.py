@@ -51,6 +51,10 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         # Set (and replaced) by reset(), so requests held by "hang" from a previous test end.
         self.wakeup = threading.Event()
+        #: calls whose reply is being held back (latency or a hang) now, and the most at once
+        self.held = 0
+        self.most_held = 0
+        self._held_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, SandboxRequestHandler)
@@ -80,8 +84,17 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     def reset(self) -> None:
         self.state.reset()
         self.faults.set_plan(FaultPlan())
+        self.release()
+        with self._held_lock:
+            self.most_held = self.held
+
+    def release(self) -> int:
+        """Answer every call held back by latency or a hang now; returns how many there were."""
+        with self._held_lock:
+            held = self.held
         old, self.wakeup = self.wakeup, threading.Event()
         old.set()
+        return held
 
     def wait(self, seconds: float, event: threading.Event | None = None) -> None:
         """Sleep ``seconds`` unless the server stops (or ``event`` is set) first."""
@@ -89,11 +102,18 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             return
         deadline = time.monotonic() + seconds
         event = event or self.wakeup
-        while not self.stopping.is_set() and not event.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            event.wait(min(remaining, 0.25))
+        with self._held_lock:
+            self.held += 1
+            self.most_held = max(self.most_held, self.held)
+        try:
+            while not self.stopping.is_set() and not event.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                event.wait(min(remaining, 0.25))
+        finally:
+            with self._held_lock:
+                self.held -= 1
 
 
 class SandboxRequestHandler(BaseHTTPRequestHandler):
@@ -283,7 +303,7 @@ class SandboxServer:
             auto_register=auto_register,
             max_calls=max_calls,
         )
-        self.faults = FaultInjector(default_seed=seed)
+        self.faults = FaultInjector(default_seed=seed, clock=self.state.clock.now)
         if faults:
             self.faults.set_plan(FaultPlan.from_dict(faults))
         self._httpd: SandboxHTTPServer | None = None

@@ -10,6 +10,8 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from .clock import SandboxClock
+
 #: The contacts of the getContact example in WeChat's documentation.
 DEFAULT_SENDER: dict[str, str] = {
     "address": "xx on Block XX, XX Building, No. XX, XX Road, Haizhu District, Guangzhou, Guangdong Province",
@@ -35,7 +37,7 @@ TOKEN_EXPIRED = "expired"  # noqa: S105 (42001)
 @dataclass
 class IssuedToken:
     value: str
-    expires_at: float  # time.monotonic()
+    expires_at: float  # on the sandbox's clock
     invalid_after: float | None = None  # set when a newer /cgi-bin/token replaced it
 
 
@@ -104,6 +106,8 @@ class SandboxState:
         self._initial_token_grace = float(token_grace)
         self._initial_auto_register = auto_register
         self.lock = threading.Lock()
+        #: token lifetimes are measured by it; the control API moves it (``/__sandbox__/clock``)
+        self.clock = SandboxClock()
         self.calls: deque[dict[str, Any]] = deque(maxlen=max_calls)
         self.reset()
 
@@ -118,6 +122,7 @@ class SandboxState:
             self.waybills: dict[str, SandboxWaybill] = {}
             self.calls.clear()
             self.counters: Counter[str] = Counter()
+        self.clock.reset()
 
     # -- configuration ------------------------------------------------------------------
 
@@ -172,7 +177,7 @@ class SandboxState:
 
     def issue_classic_token(self) -> tuple[str, int]:
         """``/cgi-bin/token``: always a new token; the previous one dies after the grace."""
-        now = time.monotonic()
+        now = self.clock.now()
         with self.lock:
             previous = self.tokens.get(self.latest_classic or "")
             if previous is not None and previous.invalid_after is None:
@@ -188,7 +193,7 @@ class SandboxState:
         As WeChat does, a call in the token's last five minutes (scaled down for short test
         lifetimes: 1/24 of the lifetime) gets a new token; the old one lives out its time.
         """
-        now = time.monotonic()
+        now = self.clock.now()
         with self.lock:
             current = self.tokens.get(self.latest_stable or "")
             self.counters["token_fetches"] += 1
@@ -209,7 +214,7 @@ class SandboxState:
     def check_access_token(self, value: str | None) -> str:
         if not value:
             return TOKEN_MISSING
-        now = time.monotonic()
+        now = self.clock.now()
         with self.lock:
             token = self.tokens.get(value)
             if token is None or (token.invalid_after is not None and token.invalid_after <= now):
@@ -220,7 +225,7 @@ class SandboxState:
 
     def expire_tokens(self) -> int:
         """Expire every access token now (42001 from now on); returns how many."""
-        now = time.monotonic()
+        now = self.clock.now()
         with self.lock:
             count = 0
             for token in self.tokens.values():

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 import requests
+
+from .conftest import WeChatCaller
 
 
 @pytest.fixture
@@ -82,3 +87,70 @@ def test_calls_faults_expire_reset_stats_and_config(control, wechat_sandbox):
     assert control("POST", "config", json={"token_ttl": 0}).status_code == 400
     assert control("POST", "reset").json() == {"reset": True}
     assert control("GET", "config").json()["auto_register"] is False  # back to the start value
+
+
+def test_the_clock_moves_forward_stops_and_is_reset(control):
+    assert control("GET", "clock").json() == {"clock": {"advanced": 0.0, "stopped": False}}
+    assert control("POST", "clock", json={"advance": 90}).json() == {
+        "clock": {"advanced": 90.0, "stopped": False}
+    }
+    both = control("POST", "clock", json={"advance": 0.5, "stopped": True}).json()
+    assert both == {"clock": {"advanced": 90.5, "stopped": True}}
+    assert control("POST", "reset").json() == {"reset": True}
+    assert control("GET", "clock").json() == {"clock": {"advanced": 0.0, "stopped": False}}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"advance": -1}, "the clock never goes back"),
+        ({"advance": "5"}, "advance must be a number of seconds"),
+        ({"advance": True}, "advance must be a number of seconds"),
+        ({"stopped": "yes"}, "stopped must be true or false"),
+        ({"stopped": True, "advance": -1}, "the clock never goes back"),
+        ({"advanse": 5}, "unknown field(s) advanse"),
+        ({}, 'give "advance"'),
+    ],
+)
+def test_moving_the_clock_refuses_bad_input_with_a_reason(control, body, message):
+    response = control("POST", "clock", json=body)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+    assert control("GET", "clock").json() == {"clock": {"advanced": 0.0, "stopped": False}}  # unchanged
+
+
+def test_release_answers_the_calls_held_back_at_once(control, wechat_sandbox):
+    wechat_sandbox.register_waybill("SF1", "T1")
+    control("POST", "faults", json={"latency_ms": 600_000})
+    replies: list = []
+
+    def call() -> None:
+        caller = WeChatCaller(wechat_sandbox.url)
+        try:
+            replies.append(caller.update_path(token="T1"))
+        finally:
+            caller.session.close()
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    stats = wait_for(lambda: control("GET", "stats").json(), lambda s: s["held"] == 3)
+    assert (stats["held"], stats["most_held"], stats["events_accepted"]) == (3, 3, 0)
+    assert control("POST", "release").json() == {"released": 3}
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [r["errcode"] for r in replies] == [0, 0, 0]
+    stats = control("GET", "stats").json()
+    assert (stats["held"], stats["most_held"], stats["events_accepted"]) == (0, 3, 3)
+    control("POST", "reset")
+    assert control("GET", "stats").json()["most_held"] == 0
+
+
+def wait_for(read, done, timeout: float = 30.0):
+    """Read until ``done`` holds: a ceiling for a condition, never a deadline to race."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.02)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 
@@ -32,12 +30,13 @@ def test_classic_token_has_expires_in(wechat: WeChatCaller):
 def test_a_new_classic_token_leaves_the_old_one_valid_for_the_grace_period(
     wechat_sandbox, wechat: WeChatCaller, waybill
 ):
-    wechat_sandbox.configure(token_grace=0.5)
+    wechat_sandbox.stop_clock()  # nothing ages between the calls, however slow they are
     first = wechat.get_token()["access_token"]
     second = wechat.get_token()["access_token"]
     assert first != second
-    assert contact_errcode(wechat, first) is None  # still within the grace period
-    time.sleep(0.7)
+    wechat_sandbox.advance_clock(299)
+    assert contact_errcode(wechat, first) is None  # still within the 300 s grace period
+    wechat_sandbox.advance_clock(2)
     assert contact_errcode(wechat, first) == 40001
     assert contact_errcode(wechat, second) is None
 
@@ -58,16 +57,37 @@ def test_stable_token_is_the_same_until_force_refresh(wechat: WeChatCaller, wayb
 def test_stable_token_is_renewed_in_its_last_minutes_and_the_old_one_lives_on(
     wechat_sandbox, wechat: WeChatCaller, waybill
 ):
-    # WeChat renews a stable token asked for in its last 5 minutes (1/24 of its life here).
-    wechat_sandbox.configure(token_ttl=12)
+    # WeChat renews a stable token asked for in its last 5 minutes (of its 7200 s).
+    wechat_sandbox.stop_clock()
     first = wechat.stable_token()["access_token"]
-    assert wechat.stable_token()["access_token"] == first  # 11 s left: the same token
-    time.sleep(11.55)
+    wechat_sandbox.advance_clock(7200 - 301)
+    same = wechat.stable_token()
+    assert same["access_token"] == first and 300 <= same["expires_in"] <= 301  # not its last 5 minutes
+    wechat_sandbox.advance_clock(2)
     renewed = wechat.stable_token()
     assert renewed["access_token"] != first
-    assert renewed["expires_in"] == 12
+    assert renewed["expires_in"] == 7200
     assert contact_errcode(wechat, first) is None  # the old one lives out its time
     assert contact_errcode(wechat, renewed["access_token"]) is None
+    wechat_sandbox.advance_clock(299)
+    assert contact_errcode(wechat, first) == 42001
+    assert contact_errcode(wechat, renewed["access_token"]) is None
+    assert wechat.stable_token()["access_token"] == renewed["access_token"]
+
+
+def test_a_short_lived_stable_token_is_renewed_in_its_last_24th(
+    wechat_sandbox, wechat: WeChatCaller, waybill
+):
+    # Lifetimes shorter than two hours scale the five minutes down to 1/24: 0.5 s of 12 s.
+    wechat_sandbox.configure(token_ttl=12)
+    wechat_sandbox.stop_clock()
+    first = wechat.stable_token()["access_token"]
+    wechat_sandbox.advance_clock(11.4)
+    assert wechat.stable_token()["access_token"] == first  # 0.6 s left
+    wechat_sandbox.advance_clock(0.2)
+    renewed = wechat.stable_token()
+    assert renewed["access_token"] != first and renewed["expires_in"] == 12
+    assert contact_errcode(wechat, first) is None
 
 
 def test_stable_and_classic_tokens_do_not_invalidate_each_other(
@@ -90,11 +110,27 @@ def test_expired_tokens_get_42001_and_a_fresh_one_is_issued(wechat_sandbox, wech
 
 
 def test_tokens_expire_after_the_configured_ttl(wechat_sandbox, wechat: WeChatCaller, waybill):
-    wechat_sandbox.configure(token_ttl=1)
+    wechat_sandbox.configure(token_ttl=60)
+    wechat_sandbox.stop_clock()
     reply = wechat.get_token()
-    assert reply["expires_in"] == 1
-    time.sleep(1.1)
+    assert reply["expires_in"] == 60
+    wechat_sandbox.advance_clock(59.5)
+    assert contact_errcode(wechat, reply["access_token"]) is None
+    wechat_sandbox.advance_clock(1)
     assert contact_errcode(wechat, reply["access_token"]) == 42001
+
+
+def test_the_clock_runs_on_from_where_it_was_stopped(wechat_sandbox, wechat: WeChatCaller, waybill):
+    wechat_sandbox.configure(token_ttl=3600)
+    token = wechat.get_token()["access_token"]
+    assert wechat_sandbox.stop_clock() == {"advanced": 0.0, "stopped": True}
+    assert wechat_sandbox.advance_clock(3000) == {"advanced": 3000.0, "stopped": True}
+    assert wechat_sandbox.stop_clock(False) == {"advanced": 3000.0, "stopped": False}
+    assert contact_errcode(wechat, token) is None
+    wechat_sandbox.advance_clock(600)  # the 3000 s were kept when the clock started again
+    assert contact_errcode(wechat, token) == 42001
+    wechat_sandbox.reset()
+    assert wechat_sandbox.clock() == {"advanced": 0.0, "stopped": False}
 
 
 def test_missing_and_unknown_access_tokens(wechat: WeChatCaller, waybill):
