@@ -69,6 +69,10 @@ LAST_SECONDS = 30
 REFETCH_PAUSE = 30
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
+#: The clock every expiry, refresh and "last seconds" decision reads: seconds since the
+#: epoch. Tests replace it (``monkeypatch.setattr(tokens, "clock", ...)``) to move time on.
+clock: Callable[[], float] = time.time
+
 # On the token APIs, these codes mean the credentials are wrong, not the access token.
 _TOKEN_API_ERRORS: dict[int, type[WeChatError]] = {
     code: InvalidCredentials for code in (*AccessTokenError.errcodes, *InvalidCredentials.errcodes)
@@ -153,20 +157,20 @@ class SharedTokenProvider:
 
     def get_token(self) -> str:
         current = self._current
-        if current is not None and time.time() < current[1]:
+        if current is not None and clock() < current[1]:
             return current[0].token
         with self._lock:
-            now = time.time()
+            now = clock()
             current = self._current
             if current is not None and now < current[1]:
                 return current[0].token
             with self._database_errors():
                 entry = self._load(now)
-            self._remember(entry, time.time())
+            self._remember(entry, clock())
             return entry.token
 
     def invalidate(self, token: str) -> None:
-        now = time.time()
+        now = clock()
         # Should WeChat hand the same token out again, that fetch is newer and it is used.
         self._refused = {t: at for t, at in self._refused.items() if at > now - 60}
         self._refused[token] = now
@@ -205,7 +209,7 @@ class SharedTokenProvider:
             with transaction.atomic(using=self._alias()):
                 self._lock_row(wait=True)
                 fetched = self.fetch()
-                self._store(fetched, time.time())
+                self._store(fetched, clock())
                 return fetched
 
         with self._database_errors():
@@ -299,7 +303,7 @@ class SharedTokenProvider:
             self._ensure_row()
             with transaction.atomic(using=self._alias()):
                 row = self._lock_row(wait=wait)
-                now = time.time()
+                now = clock()
                 if row is not None and row.token:
                     current = _Entry(row.token, row.expires_at.timestamp(), row.fetched_at.timestamp())
                     if self._state(current, now) == "fresh":

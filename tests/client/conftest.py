@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +18,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from django_wxlogistics import tokens
 from django_wxlogistics.client import WeChatLogisticsClient, get_client, reset_client
+from django_wxlogistics.sandbox import SandboxControl
 
 APPID = "wxclienttest00001"
 APPSECRET = "app-secret-ABCDEF-0123456789"  # the test looks for this string in every output
@@ -46,6 +49,31 @@ def sandbox(wechat_sandbox: Any, wx_settings_for: Any) -> Any:
     wx_settings_for(wechat_sandbox.url)
     wechat_sandbox.register_waybill("SF1", WAYBILL_TOKEN)
     return wechat_sandbox
+
+
+class MovedClock:
+    """The access-token code's clock, stopped, and moved by hand together with the sandbox's:
+    a token ages by exactly what the test says, however busy the machine is."""
+
+    def __init__(self, sandbox: SandboxControl) -> None:
+        self.now = time.time()
+        self.sandbox = sandbox
+        sandbox.stop_clock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        self.sandbox.advance_clock(seconds)
+
+
+@pytest.fixture
+def clock(sandbox: SandboxControl, monkeypatch: pytest.MonkeyPatch) -> MovedClock:
+    """Time for the token code and the sandbox, standing still until ``clock.advance(s)``."""
+    moved = MovedClock(sandbox)
+    monkeypatch.setattr(tokens, "clock", moved)
+    return moved
 
 
 @pytest.fixture

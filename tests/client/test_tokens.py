@@ -34,7 +34,7 @@ from django_wxlogistics.tokens import (
     build_provider,
 )
 
-from .conftest import APPID, APPSECRET, WAYBILL_TOKEN
+from .conftest import APPID, APPSECRET, WAYBILL_TOKEN, MovedClock
 
 PUSH = (WAYBILL_TOKEN, "SF1", 1533052800, 100001, "picked up")
 
@@ -312,7 +312,7 @@ def test_a_token_in_its_last_seconds_is_never_used(sandbox: Any, wx_settings_for
 
 @pytest.mark.usefixtures("no_stored_token")
 def test_a_token_fetched_moments_ago_is_not_used_in_its_last_seconds(
-    sandbox: Any, wx_settings_for: Any
+    sandbox: Any, wx_settings_for: Any, clock: MovedClock
 ) -> None:
     # Tokens live 33 s: fresh when fetched, in their last 30 s after 3 s.
     wx_settings_for(sandbox.url, ACCESS_TOKEN="classic")
@@ -322,15 +322,42 @@ def test_a_token_fetched_moments_ago_is_not_used_in_its_last_seconds(
         return [c["access_token"] for c in sandbox.calls(api="logistics.updatePath")]
 
     get_client().update_path(*PUSH)
-    time.sleep(3.5)
-    reset_client()  # another process: it finds a token fetched 3.5 s ago, with 29.5 s left
+    clock.advance(2.9)
+    reset_client()  # another process: it finds a token fetched 2.9 s ago, with 30.1 s left
     get_client().update_path(*PUSH)
-    first, second = used_tokens()
+    assert used_tokens()[1] == used_tokens()[0]
+    clock.advance(0.6)
+    reset_client()  # 3.5 s after the fetch, with 29.5 s left: in its last seconds
+    get_client().update_path(*PUSH)
+    first, _, second = used_tokens()
     assert second != first and second == stored().token
-    time.sleep(3.5)
-    get_client().update_path(*PUSH)  # the same process: its cache must not reach the last seconds
-    assert used_tokens()[2] not in (first, second) and used_tokens()[2] == stored().token
+    clock.advance(2.9)
+    get_client().update_path(*PUSH)  # the same process, 2.9 s later: its cached token still
+    assert used_tokens()[3] == second
+    clock.advance(0.6)
+    get_client().update_path(*PUSH)  # ... and 3.5 s later: its cache must not reach the last seconds
+    assert used_tokens()[4] not in (first, second) and used_tokens()[4] == stored().token
     assert sandbox.stats()["token_fetches"] == 3
+
+
+@pytest.mark.usefixtures("no_stored_token")
+def test_a_token_is_refreshed_once_its_margin_is_reached_and_used_to_its_end_meanwhile(
+    sandbox: Any, wx_settings_for: Any, clock: MovedClock
+) -> None:
+    # 7200 s tokens, refreshed in their last ACCESS_TOKEN_REFRESH_MARGIN (300 s).
+    wx_settings_for(sandbox.url, ACCESS_TOKEN="classic")
+    get_client().update_path(*PUSH)
+    first = stored().token
+    clock.advance(7200 - 301)
+    reset_client()
+    get_client().update_path(*PUSH)
+    assert stored().token == first and sandbox.stats()["token_fetches"] == 1
+    clock.advance(2)  # 299 s left: inside the margin
+    get_client().update_path(*PUSH)  # the same process: its cache ends where the margin begins
+    assert stored().token != first and sandbox.stats()["token_fetches"] == 2
+    used = [c["access_token"] for c in sandbox.calls(api="logistics.updatePath")]
+    assert used == [first, first, stored().token]
+    assert [c["reply"]["errcode"] for c in sandbox.calls(api="logistics.updatePath")] == [0, 0, 0]
 
 
 # Forking a threaded process is what this test is about (Celery's prefork pool does it).
