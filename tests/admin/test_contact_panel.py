@@ -295,6 +295,7 @@ def test_wechat_errors_keep_their_errcode_in_a_whole_sentence(supervisor_client,
 
     assert "186****6666" in supervisor_client.get(contact_url(registered), **FRAGMENT).content.decode()
     wechat_sandbox.set_faults(rate_limit=1, apis=["logistics.getContact"])
+    wechat_sandbox.stop_clock()  # the next two calls fall in one second of the sandbox's
     supervisor_client.get(contact_url(registered), **FRAGMENT)  # this second's one call
     html = supervisor_client.get(contact_url(registered), **FRAGMENT).content.decode()
     assert error_note(html) == "WeChat is rate limiting this app (45009). Try again in a minute."
