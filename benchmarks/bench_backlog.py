@@ -85,6 +85,7 @@ def measure(count: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from django_wxlogistics import delivery
+    from django_wxlogistics.delivery import TRACE_EVENTS
     from django_wxlogistics.enums import EventState
     from django_wxlogistics.models import TraceEvent, Waybill
 
@@ -130,7 +131,7 @@ def measure(count: int) -> dict[str, Any]:
         list(pending.order_by("next_attempt_at").values_list("pk", flat=True)[:500])
 
     def sweep() -> None:
-        ids = delivery.due_head_event_ids()
+        ids = delivery.due_head_ids(TRACE_EVENTS)
         assert len(ids) == min(500, count // 2)
 
     def anti_join_sweep() -> None:
@@ -154,7 +155,7 @@ def measure(count: int) -> dict[str, Any]:
         list(TraceEvent.objects.filter(pk__in=heads[:16]).select_related("waybill"))
 
     def claim() -> None:
-        assert len(delivery.claim_many(next(chunks))) == 16
+        assert len(delivery.claim_many(TRACE_EVENTS, next(chunks))) == 16
 
     figures = {
         "events": count,

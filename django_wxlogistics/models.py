@@ -63,6 +63,9 @@ class TraceEvent(models.Model):
     # While state is "sending", the worker holding the event must finish before this time;
     # after it, the sweeper hands the event to another worker.
     lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
+    # While state is "sending", the claim that leased the event: every write after the claim
+    # checks it, so a worker whose lease ran out cannot record over the worker holding it now.
+    claim_id = models.UUIDField(_("claim ID"), null=True, blank=True, editable=False)
     last_errcode = models.IntegerField(_("last errcode"), null=True, blank=True)
     last_errmsg = models.CharField(_("last error"), max_length=512, blank=True, default="")
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

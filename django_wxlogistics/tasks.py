@@ -1,19 +1,21 @@
 """Celery tasks: thin wrappers that take an id and call :mod:`django_wxlogistics.delivery`.
 
 A message only says "look at event N now": losing one is repaired by the sweeper, and a
-duplicate finds the event claimed or sent and does nothing.
+duplicate finds the event claimed or sent and does nothing. What the pipeline leaves to
+other workers comes back to the task, which nudges it once every call is recorded.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict
 
 from celery import shared_task
 from django.db import connections
 
 from . import delivery
 from .conf import wx_settings
+from .delivery import TRACE_EVENTS
+from .services import nudge
 
 
 def _checked_connections() -> None:
@@ -34,20 +36,26 @@ def _checked_connections() -> None:
 def push_trace_event(event_id: int) -> str:
     """Push trace event ``event_id`` to WeChat if it is due and first in its waybill's line."""
     _checked_connections()
-    outcomes = delivery.deliver_many([int(event_id)], drain=wx_settings.PUSH_DRAIN is True)
-    return outcomes.get(int(event_id), delivery.Outcome.SKIPPED).value
+    delivered = delivery.deliver_many(TRACE_EVENTS, [int(event_id)], drain=wx_settings.PUSH_DRAIN is True)
+    nudge(delivered.left)
+    return delivered.outcomes.get(int(event_id), delivery.Outcome.SKIPPED).value
 
 
 @shared_task(name="django_wxlogistics.tasks.push_trace_events", ignore_result=True, acks_late=True)
 def push_trace_events(event_ids: list[int]) -> dict[str, int]:
     """Push these trace events, several calls at once; each follows its waybill's line."""
     _checked_connections()
-    outcomes = delivery.deliver_many((int(pk) for pk in event_ids), drain=wx_settings.PUSH_DRAIN is True)
-    return dict(Counter(outcome.value for outcome in outcomes.values()))
+    delivered = delivery.deliver_many(
+        TRACE_EVENTS, (int(pk) for pk in event_ids), drain=wx_settings.PUSH_DRAIN is True
+    )
+    nudge(delivered.left)
+    return dict(Counter(outcome.value for outcome in delivered.outcomes.values()))
 
 
 @shared_task(name="django_wxlogistics.tasks.sweep_due_events", ignore_result=True)
 def sweep_due_events() -> dict[str, int]:
     """Reclaim events whose worker died mid-push and nudge the events whose time has come."""
     _checked_connections()
-    return asdict(delivery.sweep())
+    swept = delivery.sweep(TRACE_EVENTS)
+    nudge(swept.due)
+    return {"reclaimed": swept.reclaimed, "failed": swept.failed, "nudged": len(swept.due)}

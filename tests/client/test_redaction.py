@@ -239,7 +239,11 @@ def test_every_logger_of_the_package_redacts(caplog: pytest.LogCaptureFixture) -
     ours = {n for n in _logger_names_in_the_package() if n.startswith("django_wxlogistics")}
     # The fake WeChat masks its own log lines; everything else of the package must redact.
     ours = {n for n in ours if not n.startswith("django_wxlogistics.sandbox")}
-    assert {"django_wxlogistics", "django_wxlogistics.delivery", "django_wxlogistics.receivers"} <= ours
+    assert {
+        "django_wxlogistics",
+        "django_wxlogistics.delivery.records",
+        "django_wxlogistics.receivers",
+    } <= ours
     assert ours <= set(package_logger_names())
     caplog.set_level(logging.DEBUG)
     remember_secret(ACCESS_TOKEN)
@@ -250,7 +254,7 @@ def test_every_logger_of_the_package_redacts(caplog: pytest.LogCaptureFixture) -
             WAYBILL_TOKEN,
             ACCESS_TOKEN,
         )
-    assert {r.name for r in caplog.records} >= {"django_wxlogistics.delivery", "urllib3.response"}
+    assert {r.name for r in caplog.records} >= {"django_wxlogistics.delivery.records", "urllib3.response"}
     assert_nothing_secret(record_texts(caplog), "shape-token-0123456789", ACCESS_TOKEN, APPSECRET)
 
 
@@ -259,7 +263,7 @@ def test_the_filters_are_installed_when_django_starts() -> None:
     import subprocess
     import sys
 
-    ours = ("django_wxlogistics", "django_wxlogistics.delivery", "django_wxlogistics.receivers")
+    ours = ("django_wxlogistics", "django_wxlogistics.delivery.records", "django_wxlogistics.receivers")
     names = (*URL_LOGGERS, *ours)
     script = (
         "import logging, django; django.setup(); "

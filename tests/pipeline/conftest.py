@@ -6,18 +6,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from django_wxlogistics import delivery_sql
+from django_wxlogistics.delivery import storage
 
 
 @pytest.fixture(params=["statements", "orm"])
 def both_paths(request: pytest.FixtureRequest) -> Iterator[str]:
     """On PostgreSQL, ``statements`` runs the single-statement claim and record; ``orm`` the
     ORM's queries, which every other database uses. Elsewhere both are the ORM's."""
-    delivery_sql.ENABLED = request.param == "statements"
+    storage.STATEMENTS = request.param == "statements"
     try:
         yield request.param
     finally:
-        delivery_sql.ENABLED = True
+        storage.STATEMENTS = True
 
 
 @pytest.fixture

@@ -10,12 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from django_wxlogistics import delivery
+from django_wxlogistics.delivery import TRACE_EVENTS
 from django_wxlogistics.enums import ActionType, EventState
 from django_wxlogistics.exceptions import InvalidWaybillToken, TransientError
 from django_wxlogistics.models import TraceEvent
 from django_wxlogistics.services import record_trace_event, retry_failed_events
 from django_wxlogistics.signals import trace_event_failed, trace_event_pushed
 from tests.factories import TraceEventFactory, WaybillFactory
+from tests.pipeline import helpers as pipeline
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_paths")]
 
@@ -65,7 +67,7 @@ def test_pending_to_sent(sandbox, signals):
     event = TraceEventFactory(
         waybill=waybill, action_type=ActionType.OUT_FOR_DELIVERY, action_msg="派送中 18666666666"
     )
-    assert delivery.deliver(event.pk) is delivery.Outcome.SENT
+    assert pipeline.deliver(event.pk) is delivery.Outcome.SENT
     event.refresh_from_db()
     waybill.refresh_from_db()
     assert event.state == EventState.SENT
@@ -82,8 +84,8 @@ def test_pending_to_sent(sandbox, signals):
 
 def test_a_duplicate_message_pushes_nothing_twice(sandbox):
     event = TraceEventFactory(waybill=_registered(sandbox))
-    assert delivery.deliver(event.pk) is delivery.Outcome.SENT
-    assert delivery.deliver(event.pk) is delivery.Outcome.SKIPPED
+    assert pipeline.deliver(event.pk) is delivery.Outcome.SENT
+    assert pipeline.deliver(event.pk) is delivery.Outcome.SKIPPED
     assert len(sandbox.trace(event.waybill.waybill_id)) == 1
 
 
@@ -92,7 +94,7 @@ def test_transient_failure_goes_back_to_pending_with_backoff(sandbox, signals, s
     event = TraceEventFactory(waybill=_registered(sandbox))
     sandbox.set_faults(error_rate=1.0, kinds=["errcode"])
     before = timezone.now()
-    assert delivery.deliver(event.pk) is delivery.Outcome.RETRY
+    assert pipeline.deliver(event.pk) is delivery.Outcome.RETRY
     event.refresh_from_db()
     assert event.state == EventState.PENDING
     assert event.attempts == 1
@@ -107,9 +109,9 @@ def test_transient_failure_goes_back_to_pending_with_backoff(sandbox, signals, s
 def test_http_and_network_faults_are_retried(sandbox, kind):
     event = TraceEventFactory(waybill=_registered(sandbox))
     sandbox.set_faults(error_rate=1.0, kinds=[kind])
-    assert delivery.deliver(event.pk) is delivery.Outcome.RETRY
+    assert pipeline.deliver(event.pk) is delivery.Outcome.RETRY
     sandbox.clear_faults()
-    assert delivery.deliver(event.pk) is delivery.Outcome.SENT
+    assert pipeline.deliver(event.pk) is delivery.Outcome.SENT
     event.refresh_from_db()
     assert event.attempts == 2
     assert event.last_errcode is None and event.last_errmsg == ""
@@ -119,7 +121,7 @@ def test_a_hang_past_the_timeout_is_retried(sandbox, settings):
     settings.WXLOGISTICS = {**settings.WXLOGISTICS, "TIMEOUT": (1.0, 0.3)}
     event = TraceEventFactory(waybill=_registered(sandbox))
     sandbox.set_faults(error_rate=1.0, kinds=["hang"], hang_seconds=2)
-    assert delivery.deliver(event.pk) is delivery.Outcome.RETRY
+    assert pipeline.deliver(event.pk) is delivery.Outcome.RETRY
     event.refresh_from_db()
     assert event.state == EventState.PENDING
 
@@ -128,7 +130,7 @@ def test_permanent_failure_fails_at_once_and_signals(sandbox, signals):
     waybill = WaybillFactory()
     sandbox.register_waybill(waybill.waybill_id, "another-token")
     event = TraceEventFactory(waybill=waybill)
-    assert delivery.deliver(event.pk) is delivery.Outcome.FAILED
+    assert pipeline.deliver(event.pk) is delivery.Outcome.FAILED
     event.refresh_from_db()
     assert event.state == EventState.FAILED
     assert event.attempts == 1
@@ -145,7 +147,7 @@ def test_attempts_exhausted_fails(sandbox, signals, settings):
     outcomes = []
     for _ in range(3):
         TraceEvent.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now())
-        outcomes.append(delivery.deliver(event.pk))
+        outcomes.append(pipeline.deliver(event.pk))
     assert outcomes == [delivery.Outcome.RETRY, delivery.Outcome.RETRY, delivery.Outcome.FAILED]
     event.refresh_from_db()
     assert event.state == EventState.FAILED
@@ -161,12 +163,12 @@ def test_events_reach_wechat_in_action_time_order(sandbox):
     first = TraceEventFactory(waybill=waybill, action_time=_at(1), action_msg="first")
     second = TraceEventFactory(waybill=waybill, action_time=_at(2), action_msg="second")
     # Messages arrive in the worst order: each later one finds an earlier one unsent.
-    assert delivery.deliver(third.pk, nudge_next=False) is delivery.Outcome.SKIPPED
-    assert delivery.deliver(second.pk, nudge_next=False) is delivery.Outcome.SKIPPED
-    assert delivery.deliver(first.pk, nudge_next=False) is delivery.Outcome.SENT
-    assert delivery.deliver(third.pk, nudge_next=False) is delivery.Outcome.SKIPPED
-    assert delivery.deliver(second.pk, nudge_next=False) is delivery.Outcome.SENT
-    assert delivery.deliver(third.pk, nudge_next=False) is delivery.Outcome.SENT
+    assert pipeline.deliver(third.pk, nudge_next=False) is delivery.Outcome.SKIPPED
+    assert pipeline.deliver(second.pk, nudge_next=False) is delivery.Outcome.SKIPPED
+    assert pipeline.deliver(first.pk, nudge_next=False) is delivery.Outcome.SENT
+    assert pipeline.deliver(third.pk, nudge_next=False) is delivery.Outcome.SKIPPED
+    assert pipeline.deliver(second.pk, nudge_next=False) is delivery.Outcome.SENT
+    assert pipeline.deliver(third.pk, nudge_next=False) is delivery.Outcome.SENT
     assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["first", "second", "third"]
     waybill.refresh_from_db()
     assert waybill.latest_action_type == third.action_type
@@ -178,9 +180,9 @@ def test_an_older_event_sent_late_does_not_become_the_latest_action(sandbox):
         waybill=waybill, action_time=_at(1), action_type=ActionType.PICKED_UP, state=EventState.FAILED
     )
     newer = TraceEventFactory(waybill=waybill, action_time=_at(2), action_type=ActionType.SIGNED)
-    assert delivery.deliver(newer.pk) is delivery.Outcome.SENT
+    assert pipeline.deliver(newer.pk) is delivery.Outcome.SENT
     assert retry_failed_events(TraceEvent.objects.filter(pk=older.pk), nudge_workers=False) == 1
-    assert delivery.deliver(older.pk) is delivery.Outcome.SENT
+    assert pipeline.deliver(older.pk) is delivery.Outcome.SENT
     waybill.refresh_from_db()
     assert waybill.latest_action_type == ActionType.SIGNED
 
@@ -191,12 +193,12 @@ def test_a_waybill_waits_behind_its_retrying_event_then_follows(sandbox):
     first = TraceEventFactory(waybill=waybill, action_time=_at(1), action_msg="first")
     second = TraceEventFactory(waybill=waybill, action_time=_at(2), action_msg="second")
     sandbox.set_faults(error_rate=1.0, kinds=["errcode"])
-    assert delivery.deliver(first.pk, nudge_next=False) is delivery.Outcome.RETRY
+    assert pipeline.deliver(first.pk, nudge_next=False) is delivery.Outcome.RETRY
     sandbox.clear_faults()
-    assert delivery.deliver(second.pk, nudge_next=False) is delivery.Outcome.SKIPPED
+    assert pipeline.deliver(second.pk, nudge_next=False) is delivery.Outcome.SKIPPED
     TraceEvent.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now())
-    assert delivery.deliver(first.pk, nudge_next=False) is delivery.Outcome.SENT
-    assert delivery.deliver(second.pk, nudge_next=False) is delivery.Outcome.SENT
+    assert pipeline.deliver(first.pk, nudge_next=False) is delivery.Outcome.SENT
+    assert pipeline.deliver(second.pk, nudge_next=False) is delivery.Outcome.SENT
     faults = [
         c["fault"] for c in sandbox.calls(api="logistics.updatePath") if c["body"]["action_msg"] == "first"
     ]
@@ -208,7 +210,7 @@ def test_later_events_still_go_after_an_earlier_one_failed(sandbox):
     waybill = _registered(sandbox)
     TraceEventFactory(waybill=waybill, action_time=_at(1), state=EventState.FAILED)
     later = TraceEventFactory(waybill=waybill, action_time=_at(2))
-    assert delivery.deliver(later.pk) is delivery.Outcome.SENT
+    assert pipeline.deliver(later.pk) is delivery.Outcome.SENT
 
 
 def test_a_sent_event_nudges_the_next_of_its_waybill(sandbox, settings):
@@ -221,7 +223,7 @@ def test_a_sent_event_nudges_the_next_of_its_waybill(sandbox, settings):
         first = TraceEventFactory(waybill=waybill, action_time=_at(1), action_msg="first")
         TraceEventFactory(waybill=waybill, action_time=_at(2), action_msg="second")
         TraceEventFactory(waybill=waybill, action_time=_at(3), action_msg="third")
-        assert delivery.deliver(first.pk) is delivery.Outcome.SENT
+        assert pipeline.deliver(first.pk) is delivery.Outcome.SENT
     finally:
         push_trace_event.app.conf.task_always_eager = False
     assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["first", "second", "third"]
@@ -232,10 +234,10 @@ def test_retry_failed_events_pushes_them_again(sandbox):
     waybill = WaybillFactory()
     sandbox.register_waybill(waybill.waybill_id, "another-token")
     event = TraceEventFactory(waybill=waybill)
-    assert delivery.deliver(event.pk) is delivery.Outcome.FAILED
+    assert pipeline.deliver(event.pk) is delivery.Outcome.FAILED
     sandbox.register_waybill(waybill.waybill_id, waybill.token)
     assert retry_failed_events(TraceEvent.objects.all(), nudge_workers=False) == 1
-    assert delivery.deliver(event.pk) is delivery.Outcome.SENT
+    assert pipeline.deliver(event.pk) is delivery.Outcome.SENT
 
 
 def test_a_receiver_error_does_not_undo_a_sent_event(sandbox):
@@ -245,7 +247,7 @@ def test_a_receiver_error_does_not_undo_a_sent_event(sandbox):
     trace_event_pushed.connect(broken)
     try:
         event = TraceEventFactory(waybill=_registered(sandbox))
-        assert delivery.deliver(event.pk) is delivery.Outcome.SENT
+        assert pipeline.deliver(event.pk) is delivery.Outcome.SENT
     finally:
         trace_event_pushed.disconnect(broken)
     event.refresh_from_db()
@@ -301,7 +303,7 @@ def test_a_broker_that_is_down_does_not_block_the_shop(sandbox, settings):
     assert elapsed < 1.0
     event.refresh_from_db()
     assert event.state == EventState.PENDING  # the sweeper will find it
-    assert delivery.due_head_event_ids() == [event.pk]
+    assert pipeline.due_head_event_ids() == [event.pk]
 
 
 def test_record_trace_event_costs_one_query(waybill):
@@ -390,7 +392,7 @@ def test_an_event_recorded_while_the_earlier_one_is_being_pushed_is_not_left_wai
 
     waybill = _registered(sandbox)
     first = TraceEventFactory(waybill=waybill, action_time=_at(1), action_msg="first")
-    leased = delivery.claim(first.pk)
+    leased = pipeline.claim(first.pk)
     assert leased is not None
     recorded, pushed = threading.Event(), threading.Event()
 
@@ -406,7 +408,7 @@ def test_an_event_recorded_while_the_earlier_one_is_being_pushed_is_not_left_wai
     thread = threading.Thread(target=shop)
     thread.start()
     assert recorded.wait(10)
-    assert delivery.push(leased) is delivery.Outcome.SENT  # the worker finds no next event yet
+    assert pipeline.push(leased) is delivery.Outcome.SENT  # the worker finds no next event yet
     pushed.set()
     thread.join(10)
     assert [t["action_msg"] for t in sandbox.trace(waybill.waybill_id)] == ["first", "second"]
@@ -428,7 +430,7 @@ def test_an_event_committed_while_the_earlier_one_is_in_flight_follows_it_at_onc
 
     def worker():
         try:
-            outcomes.update(delivery.deliver_many([first.pk]))
+            outcomes.update(pipeline.deliver_many([first.pk]))
         finally:
             connections.close_all()
 
@@ -457,7 +459,7 @@ def test_deliver_many_pushes_several_waybills_at_once_each_in_order(sandbox, set
             event = TraceEventFactory(waybill=w, action_time=_at(minute), action_msg=f"step {minute}")
             if minute == 1:
                 heads.append(event.pk)
-    outcomes = delivery.deliver_many(heads)
+    outcomes = pipeline.deliver_many(heads)
     sandbox.clear_faults()
     assert list(outcomes.values()).count(delivery.Outcome.SENT) == 12
     for w in waybills:
@@ -473,7 +475,7 @@ def test_deliver_many_skips_what_it_cannot_claim(sandbox):
     first = TraceEventFactory(waybill=waybill, action_time=_at(1), action_msg="first")
     behind = TraceEventFactory(waybill=waybill, action_time=_at(2), action_msg="behind")
     done = TraceEventFactory(waybill=_registered(sandbox), state=EventState.SENT, sent_at=timezone.now())
-    outcomes = delivery.deliver_many([behind.pk, done.pk, first.pk], follow=False)
+    outcomes = pipeline.deliver_many([behind.pk, done.pk, first.pk], follow=False)
     assert outcomes == {
         behind.pk: delivery.Outcome.SKIPPED,
         done.pk: delivery.Outcome.SKIPPED,
@@ -484,14 +486,14 @@ def test_deliver_many_skips_what_it_cannot_claim(sandbox):
 
 def test_outcomes_of_one_lease_are_recorded_together_except_a_lost_one(sandbox):
     a, b = TraceEventFactory(waybill=_registered(sandbox)), TraceEventFactory(waybill=_registered(sandbox))
-    claims = delivery.claim_many([a.pk, b.pk])
+    claims = pipeline.claim_many([a.pk, b.pk])
     assert {c.lease for c in claims} == {claims[0].lease}
     # b's lease ran out and another worker took b over: this worker must not record b.
     TraceEvent.objects.filter(pk=b.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    delivery.reclaim_expired_leases()
-    retaken = delivery.claim(b.pk)
+    pipeline.reclaim_expired_leases()
+    retaken = pipeline.claim(b.pk)
     assert retaken is not None
-    recorded = dict((c.event.pk, o) for c, o in delivery.record_outcomes([(c, None) for c in claims]))
+    recorded = dict((c.item.pk, o) for c, o in pipeline.record_outcomes([(c, None) for c in claims]))
     assert recorded == {a.pk: delivery.Outcome.SENT, b.pk: delivery.Outcome.LOST}
     a.refresh_from_db()
     b.refresh_from_db()
@@ -513,7 +515,7 @@ def test_the_sweeper_leaves_alone_events_whose_nudge_is_on_its_way(sandbox, sett
     TraceEvent.objects.filter(pk=retry.pk).update(
         updated_at=now - timedelta(seconds=30), next_attempt_at=now - timedelta(seconds=10)
     )
-    assert set(delivery.due_head_event_ids(quiet_for=60)) == {forgotten.pk, retry.pk}
+    assert set(pipeline.due_head_event_ids(quiet_for=60)) == {forgotten.pk, retry.pk}
     assert sweep_due_events()["nudged"] == 2  # to the broker; no worker runs here
 
 
@@ -542,18 +544,15 @@ def test_the_sweeper_reclaims_a_dead_workers_event_and_pushes_due_ones(sandbox):
 
 
 @pytest.mark.usefixtures("one_at_a_time")
-def test_after_follow_seconds_what_is_left_is_nudged_once_every_call_is_recorded(sandbox, monkeypatch):
-    from django_wxlogistics import services
-
+def test_after_follow_seconds_what_is_left_is_nudged_once_every_call_is_recorded(sandbox):
     waybill = _registered(sandbox)
     first = TraceEventFactory(waybill=waybill, action_time=_at(1), action_msg="first")
     second = TraceEventFactory(waybill=waybill, action_time=_at(2), action_msg="second")
-    seen: list[tuple[list[int], str]] = []
-    monkeypatch.setattr(
-        services, "nudge", lambda ids: seen.append((list(ids), TraceEvent.objects.get(pk=first.pk).state))
-    )
-    monkeypatch.setattr(delivery, "FOLLOW_SECONDS", 0)  # the task leaves the rest at once
-    assert delivery.deliver_many([first.pk]) == {first.pk: delivery.Outcome.SENT}
+    # follow_for=0: the task leaves the rest at once.
+    delivered = delivery.deliver_many(TRACE_EVENTS, [first.pk], follow_for=0)
+    assert delivered.outcomes == {first.pk: delivery.Outcome.SENT}
+    # What the task nudges comes back with the outcomes, once the first was recorded.
+    seen = [(delivered.left, TraceEvent.objects.get(pk=first.pk).state)]
     # One nudge, for the next event, published after the first was recorded.
     assert seen == [([second.pk], EventState.SENT)]
     assert TraceEvent.objects.get(pk=second.pk).state == EventState.PENDING

@@ -12,10 +12,12 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from django_wxlogistics import delivery, delivery_sql
+from django_wxlogistics import delivery
+from django_wxlogistics.delivery import storage
 from django_wxlogistics.enums import EventState
 from django_wxlogistics.models import TraceEvent
 from tests.factories import TraceEventFactory, WaybillFactory
+from tests.pipeline import helpers as pipeline
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_paths")]
 
@@ -46,7 +48,7 @@ def _state(event):
 
 
 def _single_statements() -> bool:
-    return connection.vendor == "postgresql" and delivery_sql.ENABLED
+    return connection.vendor == "postgresql" and storage.STATEMENTS
 
 
 def test_a_task_with_free_slots_takes_the_other_due_events_each_in_order(sandbox):
@@ -54,7 +56,7 @@ def test_a_task_with_free_slots_takes_the_other_due_events_each_in_order(sandbox
     # Not due: a retry waiting for its time, and the event behind it.
     waiting = _line(sandbox)
     TraceEvent.objects.filter(pk=waiting[0].pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
-    outcomes = delivery.deliver_many([lines[0][0].pk], drain=True)
+    outcomes = pipeline.deliver_many([lines[0][0].pk], drain=True)
     drained = {e.pk for line in lines for e in line}
     assert {pk for pk, o in outcomes.items() if o is delivery.Outcome.SENT} == drained
     for line in lines:
@@ -66,7 +68,7 @@ def test_a_task_with_free_slots_takes_the_other_due_events_each_in_order(sandbox
 
 def test_without_drain_only_the_given_events_and_those_behind_them_go(sandbox):
     mine, other = _line(sandbox), _line(sandbox)
-    outcomes = delivery.deliver_many([mine[0].pk])
+    outcomes = pipeline.deliver_many([mine[0].pk])
     assert outcomes == {mine[0].pk: delivery.Outcome.SENT, mine[1].pk: delivery.Outcome.SENT}
     assert [_state(e) for e in other] == [EventState.PENDING, EventState.PENDING]
 
@@ -76,63 +78,63 @@ def test_claim_due_takes_only_heads_of_line_oldest_due_first(sandbox):
     old, new = _line(sandbox), _line(sandbox)
     TraceEvent.objects.filter(pk=old[0].pk).update(next_attempt_at=timezone.now() - timedelta(minutes=30))
     TraceEvent.objects.filter(pk=new[0].pk).update(next_attempt_at=timezone.now() - timedelta(minutes=1))
-    first = delivery.claim_due(1)
-    assert [c.event.pk for c in first] == [old[0].pk]
-    assert first[0].event.waybill.waybill_id == old[0].waybill.waybill_id  # the waybill came along
-    rest = delivery.claim_due(10)
-    assert [c.event.pk for c in rest] == [new[0].pk]  # old[1] waits behind old[0], still sending
-    assert delivery.claim_due(10) == []
-    assert delivery.claim_due(0) == []
+    first = pipeline.claim_due(1)
+    assert [c.item.pk for c in first] == [old[0].pk]
+    assert first[0].item.waybill.waybill_id == old[0].waybill.waybill_id  # the waybill came along
+    rest = pipeline.claim_due(10)
+    assert [c.item.pk for c in rest] == [new[0].pk]  # old[1] waits behind old[0], still sending
+    assert pipeline.claim_due(10) == []
+    assert pipeline.claim_due(0) == []
 
 
 @pytest.mark.usefixtures("one_at_a_time")
 def test_settle_records_and_leases_the_next_events_in_one_statement_on_postgresql(sandbox):
     lines = [_line(sandbox) for _ in range(2)]
     elsewhere = _line(sandbox, steps=1)[0]
-    claims = delivery.claim_many([line[0].pk for line in lines])
+    claims = pipeline.claim_many([line[0].pk for line in lines])
     with CaptureQueriesContext(connection) as queries:
-        recorded, leased = delivery.settle([(c, None) for c in claims], room=3, drain=True)
+        recorded, leased = pipeline.settle([(c, None) for c in claims], room=3, drain=True)
     assert {o for _, o in recorded} == {delivery.Outcome.SENT}
     # The next event of each waybill first, then a due event of another one.
-    assert {c.event.pk for c in leased} == {lines[0][1].pk, lines[1][1].pk, elsewhere.pk}
-    assert all(_state(c.event) == EventState.SENDING for c in leased)
+    assert {c.item.pk for c in leased} == {lines[0][1].pk, lines[1][1].pk, elsewhere.pk}
+    assert all(_state(c.item) == EventState.SENDING for c in leased)
     if _single_statements():
         assert {c.lease for c in leased} == {leased[0].lease}
     # ORM: two to record, two to lease the next ones, three to pick and lease a due one.
     assert len(queries) == (1 if _single_statements() else 7)
-    done = TraceEvent.objects.filter(pk__in=[c.event.pk for c in claims])
+    done = TraceEvent.objects.filter(pk__in=[c.item.pk for c in claims])
     assert {e.waybill.latest_action_type for e in done} == {lines[0][0].action_type}
 
 
 def test_settle_never_leases_more_than_the_room_it_is_given(sandbox):
     for _ in range(5):
         _line(sandbox, steps=1)
-    recorded, leased = delivery.settle([], room=2, drain=True)
+    recorded, leased = pipeline.settle([], room=2, drain=True)
     assert recorded == [] and len(leased) == 2
     assert TraceEvent.objects.filter(state=EventState.SENDING).count() == 2
-    recorded, leased = delivery.settle([], room=0, drain=True)
+    recorded, leased = pipeline.settle([], room=0, drain=True)
     assert leased == []
 
 
 @pytest.mark.usefixtures("one_at_a_time")
 def test_settle_without_drain_leases_only_what_follows_the_finished_events(sandbox):
     line, other = _line(sandbox), _line(sandbox, steps=1)[0]
-    claims = delivery.claim_many([line[0].pk])
-    _, leased = delivery.settle([(c, None) for c in claims], room=5, drain=False)
-    assert [c.event.pk for c in leased] == [line[1].pk]
+    claims = pipeline.claim_many([line[0].pk])
+    _, leased = pipeline.settle([(c, None) for c in claims], room=5, drain=False)
+    assert [c.item.pk for c in leased] == [line[1].pk]
     assert _state(other) == EventState.PENDING
 
 
 @pytest.mark.usefixtures("one_at_a_time")
 def test_settle_leases_nothing_behind_an_event_whose_lease_was_lost(sandbox):
     line = _line(sandbox)
-    claims = delivery.claim_many([line[0].pk])
+    claims = pipeline.claim_many([line[0].pk])
     # The lease ran out and another worker took the event over.
     TraceEvent.objects.filter(pk=line[0].pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    delivery.reclaim_expired_leases()
-    retaken = delivery.claim(line[0].pk)
+    pipeline.reclaim_expired_leases()
+    retaken = pipeline.claim(line[0].pk)
     assert retaken is not None
-    recorded, leased = delivery.settle([(c, None) for c in claims], room=5, drain=True)
+    recorded, leased = pipeline.settle([(c, None) for c in claims], room=5, drain=True)
     assert [o for _, o in recorded] == [delivery.Outcome.LOST]
     assert leased == []  # its follower still waits for the worker that holds it now
     assert _state(line[1]) == EventState.PENDING
@@ -143,11 +145,11 @@ def test_settle_records_a_failure_and_leases_the_next_event_past_it(sandbox):
     from django_wxlogistics.exceptions import InvalidWaybillToken
 
     line = _line(sandbox)
-    claims = delivery.claim_many([line[0].pk])
+    claims = pipeline.claim_many([line[0].pk])
     error = InvalidWaybillToken(9300507, "bad token", "logistics.updatePath")
-    recorded, leased = delivery.settle([(claims[0], error)], room=1, drain=False)
+    recorded, leased = pipeline.settle([(claims[0], error)], room=1, drain=False)
     assert [o for _, o in recorded] == [delivery.Outcome.FAILED]
-    assert [c.event.pk for c in leased] == [line[1].pk]  # a failed event does not hold the line
+    assert [c.item.pk for c in leased] == [line[1].pk]  # a failed event does not hold the line
 
 
 @pytest.mark.usefixtures("one_at_a_time")
@@ -158,15 +160,15 @@ def test_settle_records_the_successes_first_and_the_failures_in_one_transaction(
     from django_wxlogistics.exceptions import WeChatError
 
     ok, *bad = (_line(sandbox, steps=2) for _ in range(4))
-    claims = {c.event.waybill_id: c for c in delivery.claim_many([line[0].pk for line in (ok, *bad)])}
+    claims = {c.item.waybill_id: c for c in pipeline.claim_many([line[0].pk for line in (ok, *bad)])}
     error = WeChatError(errcode=-1, errmsg="system busy", api="logistics.updatePath")
     results = [(claims[line[0].waybill_id], error) for line in bad] + [(claims[ok[0].waybill_id], None)]
     with CaptureQueriesContext(connection) as queries:
-        recorded, leased = delivery.settle(results, room=4)
-    outcomes = {c.event.pk: o for c, o in recorded}
+        recorded, leased = pipeline.settle(results, room=4)
+    outcomes = {c.item.pk: o for c, o in recorded}
     assert outcomes[ok[0].pk] is delivery.Outcome.SENT
     assert {outcomes[line[0].pk] for line in bad} == {delivery.Outcome.RETRY}
-    assert [c.event.pk for c in leased] == [ok[1].pk]  # the retries hold their lines
+    assert [c.item.pk for c in leased] == [ok[1].pk]  # the retries hold their lines
     sql = [q["sql"] for q in queries]
     marks_sent = next(i for i, q in enumerate(sql) if '"sent_at" = \'' in q)
     failures = [i for i, q in enumerate(sql) if '"last_errcode" =  -1' in q]
@@ -176,10 +178,10 @@ def test_settle_records_the_successes_first_and_the_failures_in_one_transaction(
 
 def test_settle_marks_sent_events_of_several_leases_at_once(sandbox):
     a, b = _line(sandbox, steps=1)[0], _line(sandbox, steps=1)[0]
-    first, second = delivery.claim_many([a.pk]), delivery.claim_many([b.pk])
+    first, second = pipeline.claim_many([a.pk]), pipeline.claim_many([b.pk])
     assert first[0].lease != second[0].lease
     with CaptureQueriesContext(connection) as queries:
-        recorded, _ = delivery.settle([(first[0], None), (second[0], None)])
+        recorded, _ = pipeline.settle([(first[0], None), (second[0], None)])
     assert {o for _, o in recorded} == {delivery.Outcome.SENT}
     assert len(queries) == (1 if _single_statements() else 4)
     assert _state(a) == _state(b) == EventState.SENT
@@ -191,7 +193,7 @@ def test_queued_events_never_put_more_than_push_concurrency_calls_in_flight(sand
     latency = 0.2
     sandbox.set_faults(latency_ms=latency * 1000)
     lines = [_line(sandbox, steps=1) for _ in range(6)]
-    outcomes = delivery.deliver_many([line[0].pk for line in lines])
+    outcomes = pipeline.deliver_many([line[0].pk for line in lines])
     sandbox.clear_faults()
     assert list(outcomes.values()) == [delivery.Outcome.SENT] * 6
     starts = sorted(c["time"] for c in sandbox.calls(api="logistics.updatePath"))
@@ -226,12 +228,12 @@ def test_claim_due_skips_an_event_another_worker_is_claiming_rather_than_wait(sa
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '2s'")  # waiting for the lock would fail here
         started = time.monotonic()
-        claims = delivery.claim_due(10)
+        claims = pipeline.claim_due(10)
         assert time.monotonic() - started < 2
     finally:
         release.set()
         thread.join(10)
         with connection.cursor() as cursor:
             cursor.execute("RESET lock_timeout")
-    assert [c.event.pk for c in claims] == [free.pk]
+    assert [c.item.pk for c in claims] == [free.pk]
     assert _state(locked) == EventState.PENDING

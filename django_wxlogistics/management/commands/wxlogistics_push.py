@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from django_wxlogistics import delivery
 from django_wxlogistics.conf import wx_settings
+from django_wxlogistics.delivery import TRACE_EVENTS
 from django_wxlogistics.enums import EventState
 from django_wxlogistics.models import TraceEvent, Waybill
 from django_wxlogistics.services import push_pending_now, retry_failed_events
@@ -56,7 +57,7 @@ class Command(BaseCommand):
             return
 
         # Events whose worker died mid-push come back first; then everything is due now.
-        delivery.reclaim_expired_leases()
+        delivery.reclaim_expired_leases(TRACE_EVENTS)
         if options["retry_failed"]:
             retry_failed_events(events, nudge_workers=False)
         push_pending_now(events, nudge_workers=False)
@@ -68,10 +69,10 @@ class Command(BaseCommand):
         size = max(1, int(wx_settings.PUSH_CONCURRENCY))
         while progressed:  # each round: every waybill's first due events (a chain), several at once
             progressed = False
-            heads = delivery.due_head_event_ids(waybill_pks=waybill_pks)
+            heads = delivery.due_head_ids(TRACE_EVENTS, line_pks=waybill_pks)
             for start in range(0, len(heads), size):
-                results = delivery.deliver_many(heads[start : start + size], follow=False)
-                for outcome in results.values():
+                results = delivery.deliver_many(TRACE_EVENTS, heads[start : start + size], follow=False)
+                for outcome in results.outcomes.values():
                     outcomes[outcome] += 1
                     # Skipped: a worker holds it. Released: handed back untried behind a
                     # retry, it comes round again.

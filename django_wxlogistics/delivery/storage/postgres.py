@@ -1,0 +1,227 @@
+"""The claim and the record as single PostgreSQL statements, one per round trip.
+
+An ``UPDATE … RETURNING`` leases a message's items and hands back their rows with their
+lines' (:meth:`PostgresStorage.claim`); then, each time calls come back, one ``WITH``
+marks the successes sent, sets their lines' latest field and leases what comes next
+(:meth:`PostgresStorage.settle`). They do what :mod:`.orm` does in several queries, with
+the same conditions. The statements are written for any :class:`~..kinds.OutboxKind`:
+only its table and column names are put into the text; every value is a parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connections
+
+from ...enums import EventState
+from ..kinds import OutboxKind
+from ..lines import head_of_line_sql
+from ..outcomes import Claim
+from .base import Lease
+
+
+class _Names:
+    """The kind's table and column names, as the statements quote them."""
+
+    def __init__(self, kind: OutboxKind) -> None:
+        line_model = kind.line_model
+        self.table = kind.model._meta.db_table
+        self.pk = kind.column("pk")
+        self.line = kind.column(kind.line)
+        self.line_table = line_model._meta.db_table
+        self.line_pk = line_model._meta.pk.column if line_model._meta.pk else "id"
+        self.item_fields = [f.attname for f in kind.model._meta.concrete_fields]
+        self.line_fields = [f.attname for f in line_model._meta.concrete_fields]
+        self.item_columns = ", ".join(f'e."{f.column}"' for f in kind.model._meta.concrete_fields)
+        self.line_columns = ", ".join(f'w."{f.column}"' for f in line_model._meta.concrete_fields)
+        self.latest: tuple[str, str] | None = None
+        if kind.latest:
+            line_field, item_field = kind.latest
+            line_column = getattr(line_model._meta.get_field(line_field), "column", line_field)
+            self.latest = (str(line_column), kind.column(item_field))
+        self.line_touched = any(f.name == "updated_at" for f in line_model._meta.concrete_fields)
+
+    def order(self, kind: OutboxKind, alias: str, *, desc: bool = False) -> str:
+        suffix = " DESC" if desc else ""
+        return ", ".join(f'{alias}."{kind.column(name)}"{suffix}' for name in kind.order)
+
+
+def _chain(kind: OutboxKind, n: _Names, heads: str, exclude: str = "") -> str:
+    """The chains of the ``heads`` rows: each head with the items that follow it in its
+    line, up to ``chain`` in all, as long as each is pending and due."""
+    return f"""
+    SELECT c."id" FROM {heads} AS h CROSS JOIN LATERAL (
+        SELECT p."{n.pk}" AS "id",
+               bool_and((p."state" || '') = %(pending)s AND p."next_attempt_at" <= %(now)s)
+                   OVER (ORDER BY {n.order(kind, "p")}) AS ok
+          FROM "{n.table}" AS p
+         WHERE p."{n.line}" = h."line"
+           AND p."state" IN (%(pending)s, %(sending)s){exclude}
+         ORDER BY {n.order(kind, "p")}
+         LIMIT %(chain)s) AS c
+     WHERE c.ok"""  # noqa: S608
+
+
+def _claim_sql(kind: OutboxKind, n: _Names, key: str) -> str:
+    # The same conditions as the ORM path's claim: due, pending, and first of the line's
+    # unsent items (lines.head_of_line_sql), with the items that follow it (its chain).
+    # ``state || ''`` keeps the planner on the key's index: the few rows asked for are found
+    # by id or line, never by a scan of every pending item, which statistics that lag behind
+    # a burst make look cheap. The heads are locked first: a head another claim took
+    # meanwhile is left out, and with it its chain.
+    return f"""
+WITH heads AS MATERIALIZED (
+    SELECT e."{n.pk}" AS "id", e."{n.line}" AS "line" FROM "{n.table}" AS e
+     WHERE e."{key}" = ANY(%(keys)s)
+       AND (e."state" || '') = %(pending)s
+       AND e."next_attempt_at" <= %(now)s
+       AND {head_of_line_sql(kind)}
+       FOR UPDATE OF e SKIP LOCKED
+), chain AS ({_chain(kind, n, "heads")}
+)
+UPDATE "{n.table}" AS e
+   SET "state" = %(sending)s, "lease_expires_at" = %(lease)s, "claim_id" = %(claim)s,
+       "updated_at" = %(now)s
+  FROM "{n.line_table}" AS w
+ WHERE w."{n.line_pk}" = e."{n.line}"
+   AND e."{n.pk}" IN (SELECT "id" FROM chain)
+RETURNING {n.item_columns}, {n.line_columns}
+"""  # noqa: S608
+
+
+# Every sub-statement of the settle statement sees the snapshot taken before it began, in
+# which the items being marked are still "sending": the line checks leave them out by hand
+# (``NOT IN sent``), so a line's next item becomes first in line exactly when its
+# predecessor is marked here.
+_NOT_SENT = """
+           AND p."{pk}" NOT IN (SELECT "id" FROM sent)"""
+
+
+def _settle_sql(kind: OutboxKind, n: _Names) -> str:
+    # Record and refill in one statement: mark the items that came back sent (each under
+    # its own claim), set their lines' latest field, and lease the next items to push:
+    # first the next item of each line in ``follow`` (those just done), then, with ``room``
+    # left, any due items first in their line.
+    not_sent = _NOT_SENT.format(pk=n.pk)
+    head = head_of_line_sql(kind, exclude=not_sent)
+    latest = ""
+    if n.latest:
+        line_column, item_column = n.latest
+        touch = ',\n           "updated_at" = %(now)s' if n.line_touched else ""
+        latest = f"""
+), latest AS (
+    UPDATE "{n.line_table}" AS w
+       SET "{line_column}" = (
+               SELECT x."{item_column}" FROM "{n.table}" AS x
+                WHERE x."{n.line}" = w."{n.line_pk}"
+                  AND (x."state" = %(sent)s OR x."{n.pk}" IN (SELECT "id" FROM sent))
+                ORDER BY {n.order(kind, "x", desc=True)}
+                LIMIT 1){touch}
+     WHERE w."{n.line_pk}" IN (SELECT "line" FROM sent)"""  # noqa: S608
+    return f"""
+WITH done AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(claims)s::uuid[]) AS d("id", "claim")
+), sent AS (
+    UPDATE "{n.table}" AS s
+       SET "state" = %(sent)s, "sent_at" = %(now)s, "lease_expires_at" = NULL, "claim_id" = NULL,
+           "attempts" = s."attempts" + 1, "last_errcode" = NULL, "last_errmsg" = '',
+           "updated_at" = %(now)s
+      FROM done
+     WHERE s."{n.pk}" = done."id" AND s."state" = %(sending)s AND s."claim_id" = done."claim"
+ RETURNING s."{n.pk}" AS "id", s."{n.line}" AS "line"{latest}
+), nxt AS MATERIALIZED (
+    SELECT e."{n.pk}" AS "id", e."{n.line}" AS "line" FROM "{n.table}" AS e
+     WHERE e."{n.line}" = ANY(%(follow)s::bigint[])
+       AND (e."state" || '') = %(pending)s
+       AND e."next_attempt_at" <= %(now)s
+       AND {head}
+       FOR UPDATE OF e SKIP LOCKED
+), due AS MATERIALIZED (
+    SELECT e."{n.pk}" AS "id", e."{n.line}" AS "line" FROM "{n.table}" AS e
+     WHERE %(drain)s
+       AND e."state" = %(pending)s
+       AND e."next_attempt_at" <= %(now)s
+       AND e."{n.pk}" NOT IN (SELECT "id" FROM nxt)
+       AND {head}
+     ORDER BY e."next_attempt_at"
+     LIMIT GREATEST(0, %(room)s - (SELECT count(*) FROM nxt))
+       FOR UPDATE OF e SKIP LOCKED
+), heads AS (
+    SELECT "id", "line" FROM nxt UNION ALL SELECT "id", "line" FROM due
+), chain AS ({_chain(kind, n, "heads", exclude=not_sent)}
+), claimed AS (
+    UPDATE "{n.table}" AS e
+       SET "state" = %(sending)s, "lease_expires_at" = %(lease)s, "claim_id" = %(claim)s,
+           "updated_at" = %(now)s
+      FROM "{n.line_table}" AS w
+     WHERE w."{n.line_pk}" = e."{n.line}"
+       AND e."{n.pk}" IN (SELECT "id" FROM chain)
+       AND e."state" = %(pending)s
+ RETURNING {n.item_columns}, {n.line_columns}
+)
+SELECT (SELECT coalesce(array_agg("id"), '{{}}') FROM sent), c.*
+  FROM (SELECT 1) AS one LEFT JOIN claimed AS c ON true
+"""  # noqa: S608
+
+
+class PostgresStorage:
+    """:class:`~.base.Storage` in single PostgreSQL statements."""
+
+    def __init__(self, kind: OutboxKind, alias: str) -> None:
+        self.kind = kind
+        self.alias = alias
+        self.names = _Names(kind)
+        self._claim_sql = {key: _claim_sql(kind, self.names, key) for key in (self.names.pk, self.names.line)}
+        self._settle_sql = _settle_sql(kind, self.names)
+
+    def claim(self, by: str, keys: list[int], lease: Lease) -> list[Any]:
+        column = {"id": self.names.pk, self.kind.line_attname: self.names.line}.get(by)
+        if column is None:
+            raise ValueError(f"cannot claim by {by!r}")
+        params = {**self._lease_params(lease), "keys": keys}
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self._claim_sql[column], params)
+            rows = cursor.fetchall()
+        return self._items(rows, 0)
+
+    def settle(
+        self, sent: list[Claim], follow: list[int], room: int, *, drain: bool, lease: Lease
+    ) -> tuple[set[int], list[Any]]:
+        params = {
+            **self._lease_params(lease),
+            "ids": [c.item.pk for c in sent],
+            "claims": [c.claim_id for c in sent],
+            "follow": follow,
+            "room": room,
+            "drain": drain,
+            "sent": EventState.SENT.value,
+        }
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self._settle_sql, params)
+            rows = cursor.fetchall()
+        marked = set(rows[0][0]) if rows else set()
+        # The LEFT JOIN's one row when nothing was leased carries NULLs after the ids.
+        return marked, self._items([row for row in rows if row[1] is not None], 1)
+
+    def _lease_params(self, lease: Lease) -> dict[str, Any]:
+        return {
+            "now": lease.now,
+            "lease": lease.expires,
+            "claim": lease.claim_id,
+            "chain": max(1, lease.chain),
+            "pending": EventState.PENDING.value,
+            "sending": EventState.SENDING.value,
+        }
+
+    def _items(self, rows: list[tuple[Any, ...]], skip: int) -> list[Any]:
+        """The items of ``rows`` (after ``skip`` leading columns), each with its line's row."""
+        model, line_model, n = self.kind.model, self.kind.line_model, self.names
+        split = skip + len(n.item_fields)
+        items = []
+        for row in rows:
+            item = model.from_db(self.alias, n.item_fields, row[skip:split])
+            setattr(item, self.kind.line, line_model.from_db(self.alias, n.line_fields, row[split:]))
+            items.append(item)
+        items.sort(key=lambda item: tuple(getattr(item, name) for name in self.kind.order))
+        return items
