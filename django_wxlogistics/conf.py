@@ -58,6 +58,8 @@ DEFAULTS: dict[str, Any] = {
     "PUSH_CHAIN": 4,
     # Contacts are never stored; this optionally caches them for a few seconds.
     "CONTACT_CACHE_SECONDS": 0,
+    # Contact lookups one user may make (admin and API together), a DRF rate; None: no limit.
+    "CONTACT_RATE": "30/min",
     # Inbound event pushes from WeChat (message push token and AES key).
     "PUSH_TOKEN": "",
     "ENCODING_AES_KEY": "",

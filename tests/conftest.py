@@ -116,3 +116,16 @@ def _forget_stored_access_tokens(request: pytest.FixtureRequest, django_db_block
         thread = threading.Thread(target=forget)
         thread.start()
         thread.join()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_contact_rate_counters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test counts contact lookups from zero: its own cache for the CONTACT_RATE counters,
+    apart from other tests and from another run sharing the Redis cache (user ids repeat)."""
+    from uuid import uuid4
+
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from django_wxlogistics.throttling import ContactRateThrottle
+
+    monkeypatch.setattr(ContactRateThrottle, "cache", LocMemCache(f"contact-rate-{uuid4().hex}", {}))

@@ -21,6 +21,8 @@ from .filters import ErrcodeFilter
 CHANGE_EVENT_PERMISSION = "django_wxlogistics.change_traceevent"
 #: The model permission that lets staff add an event to waybills (the waybill list's action).
 ADD_EVENT_PERMISSION = "django_wxlogistics.add_traceevent"
+#: The model permission that shows a waybill's trace on its page, as here.
+VIEW_EVENT_PERMISSION = "django_wxlogistics.view_traceevent"
 
 
 @admin.register(TraceEvent)

@@ -31,11 +31,12 @@ from ..services import (
     record_trace_event,
     retry_failed_events,
 )
+from ..throttling import contact_lookup_wait, too_many_lookups_message
 from .changelists import WaybillChangeList
 from .errors import contact_error_detail, contact_error_message
 from .filters import HasFailedEventsFilter
 from .forms import TraceEventActionForm, WaybillForm
-from .trace_events import ADD_EVENT_PERMISSION, CHANGE_EVENT_PERMISSION
+from .trace_events import ADD_EVENT_PERMISSION, CHANGE_EVENT_PERMISSION, VIEW_EVENT_PERMISSION
 
 logger = logging.getLogger("django_wxlogistics")
 
@@ -78,6 +79,10 @@ class WaybillAdmin(admin.ModelAdmin):
 
     def has_add_event_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(ADD_EVENT_PERMISSION)
+
+    def has_trace_view_permission(self, request: HttpRequest) -> bool:
+        """The trace on a waybill's page needs what the trace event admin needs: view or change."""
+        return request.user.has_perm(VIEW_EVENT_PERMISSION) or self.has_retry_permission(request)
 
     # --- list columns --------------------------------------------------------------
 
@@ -134,9 +139,11 @@ class WaybillAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         context = dict(extra_context or {})
         waybill_pk = unquote(object_id)
+        show_trace = self.has_trace_view_permission(request)
         context.update(
+            show_trace=show_trace,
             trace_events=TraceEvent.objects.filter(waybill_id=waybill_pk).order_by("action_time", "id")
-            if str(waybill_pk).isdigit()
+            if str(waybill_pk).isdigit() and show_trace
             else TraceEvent.objects.none(),
             contact_url=reverse("admin:django_wxlogistics_waybill_contact", args=[object_id]),
             can_retry=self.has_retry_permission(request),
@@ -157,6 +164,7 @@ class WaybillAdmin(admin.ModelAdmin):
             raise PermissionDenied
         contact: Contact | None = None
         error = error_detail = ""
+        wait: int | None = None
         if not waybill.has_token:
             error = _(
                 "This waybill has no token, so WeChat cannot be asked for its contacts. "
@@ -164,7 +172,12 @@ class WaybillAdmin(admin.ModelAdmin):
             )
         else:
             try:
-                contact = fetch_contact(waybill)
+                # Counted with the API's lookups; a refused one asks WeChat nothing.
+                wait = contact_lookup_wait(request)
+                if wait is not None:
+                    error = too_many_lookups_message(wait)
+                else:
+                    contact = fetch_contact(waybill)
             except (WeChatError, ConfigurationError) as exc:
                 # The exception's text is already free of secrets; the class says what went wrong.
                 logger.info("Contacts of waybill %s could not be loaded: %s", waybill.waybill_id, exc)
@@ -198,7 +211,11 @@ class WaybillAdmin(admin.ModelAdmin):
             if context["standalone"]
             else "django_wxlogistics/admin/contact_panel.html"
         )
-        return TemplateResponse(request, template, context)
+        response = TemplateResponse(request, template, context)
+        if wait is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+        return response
 
     def retry_event_view(self, request: HttpRequest, object_id: str, event_id: int) -> HttpResponse:
         if request.method != "POST":

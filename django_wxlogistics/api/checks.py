@@ -1,4 +1,5 @@
-"""System checks of the REST API's settings: ids ``wxlogistics.E040``–``E049``/``W040``–``W049``.
+"""System checks of the REST API's settings and the contact rate: ids ``wxlogistics.E040``–``E049``
+and ``W040``–``W049``.
 
 Run by :func:`django_wxlogistics.checks.check_settings`.
 """
@@ -12,6 +13,7 @@ from django.utils.module_loading import import_string
 from rest_framework.permissions import BasePermission, OperationHolderMixin
 
 from ..conf import wx_settings
+from ..throttling import parse_contact_rate
 
 _HINT = (
     'List dotted paths of DRF permission classes, e.g. ["rest_framework.permissions.IsAdminUser"], '
@@ -20,6 +22,26 @@ _HINT = (
 
 
 def check_api_settings() -> list[CheckMessage]:
+    return _check_permission_classes() + _check_contact_rate()
+
+
+def _check_contact_rate() -> list[CheckMessage]:
+    rate = wx_settings.CONTACT_RATE
+    try:
+        parse_contact_rate(rate)
+    except ValueError as exc:
+        return [
+            Error(
+                f"WXLOGISTICS['CONTACT_RATE'] is not a rate: {exc}.",
+                hint='Give lookups per user and period, e.g. "30/min" (periods: s, min, hour, day), '
+                "or None for no limit.",
+                id="wxlogistics.E043",
+            )
+        ]
+    return []
+
+
+def _check_permission_classes() -> list[CheckMessage]:
     classes = wx_settings.API_PERMISSION_CLASSES
     if classes is None:
         return []

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from .. import exceptions
 from ..contacts import contact_error_detail, contact_error_message, misconfigured_setting
 from ..models import Waybill
+from ..throttling import too_many_lookups_message
 from .openapi import OpenApiResponse
 from .serializers import ErrorSerializer
 
@@ -91,3 +92,10 @@ def contact_error(exc: Exception, waybill: Waybill) -> Response:
         ),
         errmsg=None,
     )
+
+
+def too_many_lookups(wait: int) -> Response:
+    """429: the user's contact lookups are used up for now (``CONTACT_RATE``); ``Retry-After`` says when."""
+    response = problem(status.HTTP_429_TOO_MANY_REQUESTS, too_many_lookups_message(wait))
+    response["Retry-After"] = str(wait)
+    return response

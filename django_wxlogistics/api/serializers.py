@@ -21,6 +21,7 @@ from ..enums import ACTION_MSG_MAX_LENGTH, ActionType, EventState
 from ..models import TraceEvent, Waybill
 from ..services import clean_trace_event, record_trace_event
 from .openapi import extend_schema_field
+from .permissions import AnswerAsAllowed
 
 #: Waybill IDs travel in URL paths (``waybills/{waybill_id}/``), so they are URL-safe.
 WAYBILL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z"
@@ -61,7 +62,8 @@ class DeliverySerializer(serializers.Serializer):
     failed = serializers.IntegerField(help_text=_("Given up on; see last_errcode and retry them."))
 
 
-class WaybillSerializer(serializers.ModelSerializer):
+class WaybillSerializer(AnswerAsAllowed, serializers.ModelSerializer):
+    brief_fields = ("waybill_id",)
     waybill_id = TextField(
         min_length=1,
         max_length=64,
@@ -164,7 +166,8 @@ class ActionMessageField(TextField):
         return super().run_validation(data)
 
 
-class TraceEventSerializer(serializers.ModelSerializer):
+class TraceEventSerializer(AnswerAsAllowed, serializers.ModelSerializer):
+    brief_fields = ("id", "state")
     action_type = ActionTypeField(
         help_text=_("WeChat's action type: 100001 picked up … 400002 delayed (see the enum).")
     )

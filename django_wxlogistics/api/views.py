@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import BasePermission
@@ -25,7 +25,8 @@ from .. import exceptions
 from ..enums import AccessChannel, EventState
 from ..models import TraceEvent, Waybill
 from ..services import can_view_contact, fetch_contact, record_contact_access, retry_failed_events
-from .errors import contact_error, documented, problem
+from ..throttling import contact_lookup_wait
+from .errors import contact_error, documented, problem, too_many_lookups
 from .filters import FilterBackend, Pagination, TraceEventFilter, WaybillFilter
 from .openapi import (
     HAS_SPECTACULAR,
@@ -36,7 +37,7 @@ from .openapi import (
     extend_schema_view,
     view_schema,
 )
-from .permissions import api_permission_classes
+from .permissions import AnswerAsAllowed, api_permission_classes
 from .serializers import ContactSerializer, ErrorSerializer, TraceEventSerializer, WaybillSerializer
 
 logger = logging.getLogger("django_wxlogistics")
@@ -72,6 +73,29 @@ def _ordering(*fields: str) -> Any:
     )
 
 
+def answer_as_allowed(serializer: type[AnswerAsAllowed]) -> Any:
+    """The OpenAPI response of a write: the whole object, or only its ``brief_fields``."""
+    fields = serializer().fields
+    brief = {
+        "type": "object",
+        "properties": {
+            name: {"type": "integer" if isinstance(fields[name], serializers.IntegerField) else "string"}
+            for name in serializer.brief_fields
+        },
+        "required": list(serializer.brief_fields),
+        "additionalProperties": False,
+    }
+    whole = {"$ref": f"#/components/schemas/{serializer.__name__.removesuffix('Serializer')}"}
+    return OpenApiResponse(
+        {"oneOf": [whole, brief]},
+        description=format_lazy(
+            _("The {model} as it is now; only {fields} to a user who may not read it."),
+            model=serializer.Meta.model._meta.verbose_name,  # type: ignore[attr-defined]
+            fields=" and ".join(serializer.brief_fields),
+        ),
+    )
+
+
 class APIViewSet(viewsets.GenericViewSet):
     """What every view of this API shares, whatever the host's REST_FRAMEWORK defaults."""
 
@@ -94,7 +118,8 @@ class APIViewSet(viewsets.GenericViewSet):
         responses={200: WaybillSerializer, **documented(400, 401, 403, 404)},
     ),
     create=extend_schema(
-        summary=_("Create a waybill"), responses={201: WaybillSerializer, **documented(400, 401, 403)}
+        summary=_("Create a waybill"),
+        responses={201: answer_as_allowed(WaybillSerializer), **documented(400, 401, 403)},
     ),
     retrieve=extend_schema(
         summary=_("Show a waybill"),
@@ -104,12 +129,12 @@ class APIViewSet(viewsets.GenericViewSet):
     update=extend_schema(
         summary=_("Replace a waybill"),
         parameters=[_WAYBILL_ID],
-        responses={200: WaybillSerializer, **documented(400, 401, 403, 404)},
+        responses={200: answer_as_allowed(WaybillSerializer), **documented(400, 401, 403, 404)},
     ),
     partial_update=extend_schema(
         summary=_("Update a waybill (e.g. set its token)"),
         parameters=[_WAYBILL_ID],
-        responses={200: WaybillSerializer, **documented(400, 401, 403, 404)},
+        responses={200: answer_as_allowed(WaybillSerializer), **documented(400, 401, 403, 404)},
     ),
 )
 class WaybillViewSet(
@@ -156,6 +181,13 @@ class WaybillViewSet(
                 ErrorSerializer,
                 description=_("WeChat failed or could not be reached, or the lookup failed on this server."),
             ),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description=_(
+                    "This user looked up more contacts than WXLOGISTICS CONTACT_RATE allows; "
+                    "Retry-After says in how many seconds to try again. WeChat was not asked."
+                ),
+            ),
             503: OpenApiResponse(ErrorSerializer, description=_("The WXLOGISTICS settings are incomplete.")),
         },
     )
@@ -171,6 +203,9 @@ class WaybillViewSet(
                 ),
             )
         try:
+            wait = contact_lookup_wait(request)
+            if wait is not None:  # before WeChat is asked: a refused lookup spends no quota
+                return too_many_lookups(wait)
             contact = fetch_contact(waybill)
         except (exceptions.WeChatError, exceptions.ConfigurationError) as exc:
             return contact_error(exc, waybill)
@@ -200,7 +235,7 @@ class WaybillViewSet(
     ),
     create=extend_schema(
         summary=_("Add a trace event; it is pushed to WeChat after the response"),
-        responses={201: TraceEventSerializer, **documented(400, 401, 403, 404)},
+        responses={201: answer_as_allowed(TraceEventSerializer), **documented(400, 401, 403, 404)},
     ),
     retrieve=extend_schema(
         summary=_("Show a trace event"),
@@ -256,7 +291,7 @@ class TraceEventViewSet(
         request=None,
         filters=False,
         responses={
-            200: TraceEventSerializer,
+            200: answer_as_allowed(TraceEventSerializer),
             **documented(401, 403, 404),
             409: OpenApiResponse(ErrorSerializer, description=_("The event is not failed.")),
         },

@@ -203,3 +203,21 @@ def test_panel_explains_a_wechat_error_and_the_page_still_works(page, live_serve
     page.get_by_role("button", name="Try again").click()
     page.locator("#wxl-contact-panel .wxl-contact-table").wait_for()
     assert "186****0000" in page.locator("#wxl-contact-panel").inner_text()
+
+
+def test_panel_says_when_the_contact_rate_is_used_up(page, live_server, wechat_sandbox, settings):
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "CONTACT_RATE": "1/min"}
+    waybill = a_waybill_on_its_way(wechat_sandbox)
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/django_wxlogistics/waybill/{waybill.pk}/change/")
+    panel = page.locator("#wxl-contact-panel")
+    panel.locator(".wxl-contact-table").wait_for()  # the masked panel: this minute's one lookup
+
+    panel.get_by_role("button", name="Show unmasked").click()
+    error = panel.locator(".wxl-contact-error")
+    error.wait_for()
+    assert "Too many contact lookups (at most 1/min per user). Try again in" in error.inner_text()
+    assert "18666666666" not in panel.inner_text()
+    assert panel.get_by_role("button", name="Try again").is_visible()
+    assert ContactAccess.objects.count() == 0
+    assert len(wechat_sandbox.calls(api="logistics.getContact")) == 1

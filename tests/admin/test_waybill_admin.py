@@ -236,7 +236,7 @@ def test_retry_button_makes_a_failed_event_pending(clerk_client):
 @pytest.mark.parametrize(
     "codenames",
     [
-        ("view_waybill",),
+        ("view_waybill", "view_traceevent"),
         # Changing waybills is not changing their events: the API asks for change_traceevent too.
         ("view_waybill", "change_waybill", "view_traceevent"),
     ],
@@ -264,6 +264,29 @@ def test_change_traceevent_alone_lets_staff_retry_from_the_waybill_page(make_cli
     assert "will be pushed again" in response.content.decode()
     event.refresh_from_db()
     assert (event.state, event.attempts) == (EventState.PENDING, 0)
+
+
+def test_the_trace_is_shown_only_to_staff_who_may_view_trace_events(make_client):
+    event = TraceEventFactory(
+        state=EventState.FAILED,
+        action_msg="快递员 邓丽君 正在派送",
+        last_errcode=-1,
+        last_errmsg="system busy",
+    )
+    for codenames, shown in [
+        (("view_waybill",), False),
+        (("view_waybill", "change_waybill"), False),
+        (("view_waybill", "view_traceevent"), True),
+        (("view_waybill", "change_traceevent"), True),  # as the trace event admin: change lets one view
+    ]:
+        html = (
+            make_client("staff-" + "-".join(codenames), *codenames)
+            .get(change_url(event.waybill))
+            .content.decode()
+        )
+        assert ('id="wxl-timeline"' in html, "邓丽君" in html, "system busy" in html) == (shown,) * 3, (
+            codenames
+        )
 
 
 # --- actions ------------------------------------------------------------------------------

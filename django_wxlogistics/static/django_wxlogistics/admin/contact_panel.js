@@ -22,7 +22,8 @@
         panel.setAttribute("aria-busy", "true");
         return fetch(panel.dataset.url, {method: method, credentials: "same-origin", headers: headers})
             .then(function (response) {
-                if (!response.ok) {
+                // 429: the panel itself says how long to wait before the next lookup.
+                if (!response.ok && response.status !== 429) {
                     showError(body, panel.dataset.errorHttp.replace("%(status)s", response.status));
                     return;
                 }
