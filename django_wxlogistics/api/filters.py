@@ -10,6 +10,7 @@ from django.apps import apps
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
@@ -44,6 +45,12 @@ def _require_whole_number(request: Any, name: str) -> None:
     value = request.query_params.get(name)
     if value is not None and not (value.isascii() and value.isdigit() and int(value) > 0):
         raise ValidationError({name: [_("Give a whole number above 0.")]})
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """DRF's ``?ordering=``."""
+
+    ordering_param = "ordering"  # as documented, whatever the host's ORDERING_PARAM
 
 
 class FilterBackend(DjangoFilterBackend):

@@ -20,6 +20,7 @@ from rest_framework.fields import empty
 from ..enums import ACTION_MSG_MAX_LENGTH, ActionType, EventState
 from ..models import TraceEvent, Waybill
 from ..services import clean_trace_event, record_trace_event
+from .framework import ISODates, ISODateTimeField
 from .openapi import extend_schema_field
 from .permissions import AnswerAsAllowed
 
@@ -62,7 +63,7 @@ class DeliverySerializer(serializers.Serializer):
     failed = serializers.IntegerField(help_text=_("Given up on; see last_errcode and retry them."))
 
 
-class WaybillSerializer(AnswerAsAllowed, serializers.ModelSerializer):
+class WaybillSerializer(AnswerAsAllowed, ISODates, serializers.ModelSerializer):
     brief_fields = ("waybill_id",)
     waybill_id = TextField(
         min_length=1,
@@ -166,14 +167,14 @@ class ActionMessageField(TextField):
         return super().run_validation(data)
 
 
-class TraceEventSerializer(AnswerAsAllowed, serializers.ModelSerializer):
+class TraceEventSerializer(AnswerAsAllowed, ISODates, serializers.ModelSerializer):
     brief_fields = ("id", "state")
     action_type = ActionTypeField(
         help_text=_("WeChat's action type: 100001 picked up … 400002 delayed (see the enum).")
     )
     action_type_label = serializers.CharField(source="get_action_type_display", read_only=True)
     action_msg = ActionMessageField(help_text=_("The text the customer sees on WeChat."))
-    action_time = serializers.DateTimeField(
+    action_time = ISODateTimeField(
         required=False,
         help_text=_("When it happened (ISO 8601 with a time zone); now if left out. At most an hour ahead."),
     )

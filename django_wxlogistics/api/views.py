@@ -16,7 +16,6 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,16 +26,9 @@ from ..models import TraceEvent, Waybill
 from ..services import can_view_contact, fetch_contact, record_contact_access, retry_failed_events
 from ..throttling import contact_lookup_wait
 from .errors import contact_error, documented, problem, too_many_lookups
-from .filters import FilterBackend, Pagination, TraceEventFilter, WaybillFilter
-from .openapi import (
-    HAS_SPECTACULAR,
-    OpenApiParameter,
-    OpenApiResponse,
-    SpectacularAPIView,
-    extend_schema,
-    extend_schema_view,
-    view_schema,
-)
+from .filters import FilterBackend, OrderingFilter, Pagination, TraceEventFilter, WaybillFilter
+from .framework import HostIndependent
+from .openapi import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, view_schema
 from .permissions import AnswerAsAllowed, api_permission_classes
 from .serializers import ContactSerializer, ErrorSerializer, TraceEventSerializer, WaybillSerializer
 
@@ -96,7 +88,7 @@ def answer_as_allowed(serializer: type[AnswerAsAllowed]) -> Any:
     )
 
 
-class APIViewSet(viewsets.GenericViewSet):
+class APIViewSet(HostIndependent, viewsets.GenericViewSet):
     """What every view of this API shares, whatever the host's REST_FRAMEWORK defaults."""
 
     schema = view_schema()
@@ -230,20 +222,20 @@ class WaybillViewSet(
 @extend_schema_view(
     list=extend_schema(
         summary=_("List a waybill's trace events"),
-        parameters=[_ordering("action_time", "created_at", "id")],
+        parameters=[_WAYBILL_ID, _ordering("action_time", "created_at", "id")],
         responses={200: TraceEventSerializer, **documented(400, 401, 403, 404)},
     ),
     create=extend_schema(
         summary=_("Add a trace event; it is pushed to WeChat after the response"),
+        parameters=[_WAYBILL_ID],
         responses={201: answer_as_allowed(TraceEventSerializer), **documented(400, 401, 403, 404)},
     ),
     retrieve=extend_schema(
         summary=_("Show a trace event"),
-        parameters=[_EVENT_ID],
+        parameters=[_WAYBILL_ID, _EVENT_ID],
         responses={200: TraceEventSerializer, **documented(401, 403, 404)},
     ),
 )
-@extend_schema(parameters=[_WAYBILL_ID])
 class TraceEventViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
@@ -283,7 +275,7 @@ class TraceEventViewSet(
 
     @extend_schema(
         summary=_("Retry a failed trace event"),
-        parameters=[_EVENT_ID],
+        parameters=[_WAYBILL_ID, _EVENT_ID],
         description=_(
             "Gives a failed event a fresh set of attempts and nudges a worker. Needs "
             "change_traceevent. An event that is not failed answers 409."
@@ -309,17 +301,3 @@ class TraceEventViewSet(
             )
         event.refresh_from_db()
         return Response(self.get_serializer(event).data)
-
-
-#: ``api/schema/``: this API's OpenAPI 3 schema; None without drf-spectacular installed.
-schema_view: Any = (
-    SpectacularAPIView.as_view(
-        custom_settings={
-            "PREPROCESSING_HOOKS": ["django_wxlogistics.api.openapi.only_this_api"],
-            # Request bodies get their own components, without the read-only fields.
-            "COMPONENT_SPLIT_REQUEST": True,
-        }
-    )
-    if HAS_SPECTACULAR
-    else None
-)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
-from rest_framework.test import APIClient
+from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 
 
 @pytest.fixture
@@ -54,3 +54,14 @@ def assert_no_token(response: Any, *secrets: str) -> None:
     assert '"token"' not in body
     for secret in secrets:
         assert secret not in body
+
+
+def schema_as_superuser(path: str = "/wxlogistics/api/schema/", **headers: Any) -> Any:
+    """What ``api/schema/`` answers a superuser, without a database (the user is never saved)."""
+    from django.contrib.auth import get_user_model
+
+    from django_wxlogistics.api.openapi import schema_view
+
+    request = APIRequestFactory().get(path, HTTP_HOST="localhost", **headers)
+    force_authenticate(request, user=get_user_model()(username="docs", is_superuser=True, is_active=True))
+    return schema_view(request).render()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+import yaml
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
@@ -18,6 +19,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from werkzeug.test import Client
 
 from django_wxlogistics.sandbox.control import SandboxControl
+from tests.api.conftest import schema_as_superuser
 from tests.factories import TraceEventFactory, WaybillFactory
 
 SCHEMA_URL = "/wxlogistics/api/schema/"
@@ -33,14 +35,15 @@ def keep_db_connection() -> Iterator[None]:
     request_finished.connect(close_old_connections)
 
 
-# Loaded at collection (the schema view needs no database); every case logs in as the superuser.
-schema = schemathesis.openapi.from_wsgi(
-    SCHEMA_URL,
-    get_wsgi_application(),
+# Loaded at collection, as a superuser that needs no database; every case logs in as "root".
+schema = schemathesis.openapi.from_dict(
+    yaml.safe_load(schema_as_superuser(SCHEMA_URL).content),
     config=SchemathesisConfig.from_dict(
         {"auth": {"openapi": {"basicAuth": {"username": "root", "password": "pw"}}}}
     ),
 )
+schema.app = get_wsgi_application()
+schema.location = SCHEMA_URL
 
 
 def test_schema_has_no_warnings(tmp_path: Any) -> None:
@@ -103,10 +106,11 @@ def test_every_contact_answer_matches_the_schema(
     assert seen == {"SF1": 200, "SF2": 409, "SF3": 404, "SF4": 409, "NOPE": 404, "SF1 (WeChat down)": 502}
 
 
-def test_example_project_serves_swagger_ui_over_the_schema(client: Any) -> None:
+def test_example_project_serves_swagger_ui_over_the_schema(client: Any, superuser: Any) -> None:
     response = client.get("/api/docs/", HTTP_HOST="localhost")
     assert response.status_code == 200
     assert "/wxlogistics/api/schema/" in response.content.decode()
+    client.force_login(superuser)  # Swagger UI fetches the schema with the page's session
     schema_response = client.get("/wxlogistics/api/schema/", HTTP_HOST="localhost")
     assert schema_response.status_code == 200
     # Only this app's operations: the schema view filters out the host's own DRF views.
