@@ -9,11 +9,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[2]
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -106,3 +109,16 @@ def wait_for_log(process: Process, text: str, timeout: float = 60.0) -> None:
             raise RuntimeError(f"{process.name} exited:\n{process.log_tail()}")
         time.sleep(0.1)
     raise TimeoutError(f"{process.name} did not log {text!r} within {timeout} s:\n{process.log_tail()}")
+
+
+def wait_until(condition: Callable[[], T], timeout: float = 30.0) -> T:
+    """Poll ``condition`` until it returns something true, and return that. ``timeout`` is a
+    ceiling for a condition that should soon hold, never a deadline the code under test races."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still not true after {timeout} s")
+        time.sleep(0.01)

@@ -120,6 +120,7 @@ def test_a_transient_failure_stops_the_chain_and_hands_the_rest_back_untried(san
     line = _line(sandbox)
     # One call a second: the first goes, the second is refused (45009, worth retrying).
     sandbox.set_faults(rate_limit=1, apis=["logistics.updatePath"])
+    sandbox.stop_clock()  # the same second of the sandbox's, however long the record takes
     outcomes = pipeline.deliver_many([line[0].pk], follow=False)
     sandbox.clear_faults()
     assert [outcomes[e.pk] for e in line] == [
