@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,12 +20,13 @@ from django.utils.translation import gettext as _
 from .contacts import Contact
 from .enums import ACTION_MSG_MAX_LENGTH, AccessChannel, ActionType, EventState
 from .models import ContactAccess, TraceEvent, Waybill
+from .nudges import NUDGE_TIMEOUT, nudge
 from .signals import contact_viewed, waybill_registered
 
 logger = logging.getLogger("django_wxlogistics")
 
-#: Seconds a nudge may wait for the broker's connection before leaving the event to the sweeper.
-NUDGE_CONNECT_TIMEOUT = 1.0
+#: Seconds a nudge may keep the shop waiting for the broker before leaving the event to the sweeper.
+NUDGE_CONNECT_TIMEOUT = NUDGE_TIMEOUT
 
 #: Events dated further in the future than this are refused (a clock or unit mistake).
 MAX_FUTURE_SKEW = timedelta(hours=1)
@@ -135,46 +135,6 @@ def nudge_on_commit(event: TraceEvent) -> None:
     pending = _local.pending = _CommitNudge()
     pending.add(event)  # before on_commit: outside a transaction, it runs at once
     transaction.on_commit(pending, using=connection.alias, robust=True)
-
-
-def nudge(event_ids: Iterable[int]) -> int:
-    """Tell workers to look at these events now; returns how many events the messages name.
-
-    One message names up to four times ``PUSH_CONCURRENCY`` events: a task pushes a quarter
-    of them at once and keeps the others leased behind them. Never raises and never waits on a
-    broker that is down (one attempt per message, no publish retries): the sweeper finds
-    the events when the broker is back.
-    """
-    from .delivery import message_size
-    from .tasks import push_trace_event, push_trace_events
-
-    ids = list(dict.fromkeys(event_ids))
-    if not ids:
-        return 0
-    size = message_size()
-    app = push_trace_event.app
-    sent = 0
-    try:
-        with app.producer_or_acquire() as producer:
-            if not app.conf.task_always_eager:
-                # One quick try: without it kombu retries a refused connection for seconds.
-                producer.connection.ensure_connection(
-                    max_retries=1, interval_start=0, interval_step=0, timeout=NUDGE_CONNECT_TIMEOUT
-                )
-            for start in range(0, len(ids), size):
-                chunk = ids[start : start + size]
-                if len(chunk) == 1:
-                    push_trace_event.apply_async((chunk[0],), producer=producer, retry=False)
-                else:
-                    push_trace_events.apply_async((chunk,), producer=producer, retry=False)
-                sent += len(chunk)
-    except Exception as exc:  # the broker is down: the sweeper will pick the events up
-        logger.warning(
-            "Could not nudge a worker for %d trace event(s) (%s); the sweeper will push them.",
-            len(ids) - sent,
-            type(exc).__name__,
-        )
-    return sent
 
 
 def push_pending_now(events: QuerySet[TraceEvent], *, nudge_workers: bool = True) -> int:

@@ -1,0 +1,251 @@
+"""How a nudge reaches the broker: one try, and never more than NUDGE_TIMEOUT of the caller's time.
+
+A nudge is sent after the shop's commit, inside its request: whatever the broker does (refuses,
+accepts and stays silent, drops connection attempts, answers slowly), the caller is back within
+:data:`NUDGE_TIMEOUT` and the event stays pending for the sweeper.
+
+Two bounds make it so. The nudge's own broker connection has socket, connect and read timeouts
+of at most :data:`NUDGE_TIMEOUT` (the shop's Celery settings and the worker's connections are
+left as they are), and no publish retries. And the publish runs on one thread per process that
+the caller waits for at most :data:`NUDGE_TIMEOUT`: a backstop for a transport that ignores its
+timeouts, and the bound of the whole publish, which takes several calls to the broker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+logger = logging.getLogger("django_wxlogistics")
+
+#: Seconds the caller of a nudge waits for the broker, all told; also the nudge connection's
+#: socket, connect and read timeouts.
+NUDGE_TIMEOUT = 1.0
+
+#: A publish still running after this many seconds ignores its timeouts: a new thread and
+#: connection take over, and the stuck ones are left to end by themselves.
+STUCK_AFTER = 30.0
+
+#: At most this many stuck publishing threads are left running; beyond it nudges are skipped.
+MAX_STUCK = 4
+
+#: The transport options that bound each blocking call, by kombu transport driver.
+TIMEOUT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "redis": ("socket_timeout", "socket_connect_timeout"),
+    "py-amqp": ("connect_timeout", "read_timeout", "write_timeout"),
+}
+
+
+def nudge(event_ids: Iterable[int]) -> int:
+    """Tell workers to look at these events now; returns how many events the sent messages name.
+
+    One message names up to four times ``PUSH_CONCURRENCY`` events: a task pushes a quarter of
+    them at once and keeps the others leased behind them. Never raises, and never keeps the
+    caller more than :data:`NUDGE_TIMEOUT`: a broker that is down, silent or slow leaves the
+    events to the sweeper, which finds them when the broker is back.
+    """
+    from .tasks import push_trace_event
+
+    ids = list(dict.fromkeys(event_ids))
+    if not ids:
+        return 0
+    app = push_trace_event.app
+    if app.conf.task_always_eager:  # the tasks run here and now; no broker involved
+        try:
+            return _publish(ids, producer=None)
+        except Exception as exc:
+            _warn(len(ids), type(exc).__name__)
+            return 0
+    publisher = _publisher(app)
+    if publisher is None:
+        _warn(len(ids), f"{MAX_STUCK} earlier publishes are still stuck")
+        return 0
+    return publisher.publish(ids)
+
+
+def nudge_connection(app: Any) -> Any:
+    """A new connection for nudges: the shop's broker settings with every timeout at most NUDGE_TIMEOUT.
+
+    Only this connection: the worker's and Celery's own producer pool keep the shop's settings.
+    """
+    plain = app.connection_for_write()
+    try:
+        driver = plain.transport.driver_name
+        options = dict(plain.transport_options or {})
+    finally:
+        plain.release()
+    for key in TIMEOUT_OPTIONS.get(driver, ()):
+        options[key] = _at_most(options.get(key), NUDGE_TIMEOUT)
+    if driver == "redis":
+        options["retry_on_timeout"] = False  # a retry would double the wait on a silent broker
+    connect_timeout = _at_most(app.conf.broker_connection_timeout, NUDGE_TIMEOUT)
+    return app.connection_for_write(connect_timeout=connect_timeout, transport_options=options)
+
+
+def _at_most(value: Any, bound: float) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < bound:
+        return float(value)
+    return bound
+
+
+def _publish(ids: list[int], producer: Any, progress: _Job | None = None) -> int:
+    """Send the messages naming ``ids``; returns how many ids they named (so far in ``progress``)."""
+    from .delivery import message_size
+    from .tasks import push_trace_event, push_trace_events
+
+    size = message_size()
+    sent = 0
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        if len(chunk) == 1:
+            push_trace_event.apply_async((chunk[0],), producer=producer, retry=False)
+        else:
+            push_trace_events.apply_async((chunk,), producer=producer, retry=False)
+        sent += len(chunk)
+        if progress is not None:
+            progress.sent = sent
+    return sent
+
+
+def _warn(count: int, why: str) -> None:
+    logger.warning(
+        "Could not nudge a worker for %d trace event(s) (%s); the sweeper will push them.", count, why
+    )
+
+
+class _Job:
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+        self.context = contextvars.copy_context()  # e.g. a tracing span for the publish signals
+        self.finished = threading.Event()
+        self.given_up = False
+        self.sent = 0
+        self.error: Exception | None = None
+
+
+class _Publisher:
+    """One thread, one broker connection: publishes the nudges of one process, one at a time."""
+
+    def __init__(self, app: Any, key: tuple[Any, ...]) -> None:
+        self.app, self.key = app, key
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.connection: Any = None
+        self.producer: Any = None
+        self.busy_since: float | None = None
+        self.thread = threading.Thread(target=self._run, name="wxlogistics-nudge", daemon=True)
+        self.thread.start()
+
+    def busy_for(self) -> float:
+        started = self.busy_since
+        return 0.0 if started is None else time.monotonic() - started
+
+    def publish(self, ids: list[int]) -> int:
+        busy = self.busy_for()
+        if busy >= NUDGE_TIMEOUT:
+            # The broker has not finished the last nudge: no use queueing behind it.
+            _warn(len(ids), f"the broker has not answered the last nudge for {busy:.0f} s")
+            return 0
+        job = _Job(ids)
+        self.jobs.put(job)
+        if not job.finished.wait(NUDGE_TIMEOUT):
+            job.given_up = True  # a job not yet begun is dropped; one under way may still arrive
+            _warn(len(ids) - job.sent, f"no answer from the broker within {NUDGE_TIMEOUT:g} s")
+            return job.sent
+        if job.error is not None:
+            _warn(len(ids) - job.sent, type(job.error).__name__)  # the class only: messages name URLs
+        return job.sent
+
+    def retire(self) -> None:
+        self.jobs.put(None)
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                break
+            if job.given_up:
+                continue
+            self.busy_since = time.monotonic()
+            try:
+                job.context.run(self._send, job)
+            except Exception as exc:
+                job.error = exc
+                self._close()
+            finally:
+                self.busy_since = None
+                job.finished.set()
+        self._close()
+
+    def _send(self, job: _Job) -> None:
+        self._connect()
+        _publish(job.ids, self.producer, progress=job)
+
+    def _connect(self) -> None:
+        if self.connection is not None:
+            return
+        connection = nudge_connection(self.app)
+        try:
+            connection.ensure_connection(max_retries=0)  # one attempt, no sleeps between tries
+            self.producer = self.app.amqp.Producer(connection)
+        except Exception:
+            connection.release()
+            raise
+        self.connection = connection
+
+    def _close(self) -> None:
+        connection, self.connection, self.producer = self.connection, None, None
+        if connection is not None:
+            # Closing a broken connection may fail too; it is gone either way.
+            with contextlib.suppress(Exception):
+                connection.release()
+
+
+_lock = threading.Lock()
+_current: _Publisher | None = None
+_stuck: list[_Publisher] = []
+#: A forked child keeps its parent's publishers here, never closing what the parent still uses.
+_inherited: list[_Publisher] = []
+
+
+def _publisher(app: Any) -> _Publisher | None:
+    """The process's publisher for the app's broker settings; None while too many are stuck."""
+    global _current
+    conf = app.conf
+    key = (id(app), conf.broker_write_url or conf.broker_url, repr(conf.broker_transport_options))
+    with _lock:
+        _stuck[:] = [p for p in _stuck if p.thread.is_alive()]
+        current = _current
+        if current is not None and not current.thread.is_alive():
+            current = None
+        elif current is not None and (current.key != key or current.busy_for() > STUCK_AFTER):
+            current.retire()  # the broker settings changed (e.g. in tests), or it is stuck
+            if current.busy_for():
+                _stuck.append(current)
+            current = None
+        if current is None:
+            if len(_stuck) >= MAX_STUCK:
+                _current = None
+                return None
+            current = _Publisher(app, key)
+        _current = current
+        return current
+
+
+def _forget_after_fork() -> None:
+    """A forked child starts with no publisher: the parent's thread did not come along."""
+    global _current, _lock
+    _inherited.extend(p for p in (_current, *_stuck) if p is not None)
+    _lock = threading.Lock()
+    _current = None
+    _stuck.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
