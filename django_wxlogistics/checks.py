@@ -48,6 +48,14 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
     return messages
 
 
+@register(Tags.admin, Tags.security)
+def check_secrets(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """wxlogistics.E050: no admin or API view searches, filters or orders on a secret field."""
+    from .secret_fields import check_secret_fields
+
+    return check_secret_fields()
+
+
 def _check_unknown_keys(user: dict[str, Any]) -> Iterable[CheckMessage]:
     for key in wx_settings.unknown_keys():
         close = difflib.get_close_matches(key, DEFAULTS, n=1)

@@ -216,7 +216,8 @@ class Transport:
         except ValueError:
             payload = None
         if status != 200 or not isinstance(payload, dict):
-            excerpt = redact(content[:_BODY_EXCERPT].decode("utf-8", "replace"), *hidden)
+            # Redact the whole text, then cut: a secret crossing the cut would escape whole-value redaction.
+            excerpt = redact(content.decode("utf-8", "replace"), *hidden)[:_BODY_EXCERPT]
             errcode, errmsg = _errcode_of(payload)
             cls: type[WeChatError]
             if status == 429:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .enums import ACTION_MSG_MAX_LENGTH, AccessChannel, ActionType, EventState
+from .secret_fields import SecretCharField
 
 
 class Waybill(models.Model):
@@ -16,7 +17,7 @@ class Waybill(models.Model):
 
     waybill_id = models.CharField(_("waybill ID"), max_length=64, unique=True)
     # The per-order Token from WeChat's order placement event. Secret: written, never shown.
-    token = models.CharField(_("token"), max_length=256, blank=True, default="")
+    token = SecretCharField(_("token"), max_length=256, blank=True, default="")
     order_id = models.CharField(_("order"), max_length=64, db_index=True)
     latest_action_type = models.PositiveIntegerField(
         _("latest pushed action"), choices=ActionType.choices, null=True, blank=True
@@ -124,7 +125,7 @@ class AccessToken(models.Model):
     """The access token shared by every process of the shop, one row per AppID."""
 
     appid = models.CharField(_("AppID"), max_length=64, unique=True)
-    token = models.CharField(_("access token"), max_length=1024)
+    token = SecretCharField(_("access token"), max_length=1024)
     expires_at = models.DateTimeField(_("expires"))
     fetched_at = models.DateTimeField(_("fetched"), default=timezone.now)
 

@@ -11,16 +11,24 @@ Two kinds of redaction are combined:
 * by shape: ``access_token=…``, ``secret=…`` and ``token=…`` in query strings, and the
   ``"access_token"``, ``"secret"`` and ``"token"`` fields of JSON text;
 * by value: the configured ``APPSECRET``, the access tokens this process has used
-  (:func:`remember_secret`), and any value passed to :func:`redact` explicitly.
+  (:func:`remember_secret`), and any value passed to :func:`redact` explicitly, also as a
+  page quoting a request would write them (URL-encoded, JSON- or HTML-escaped).
+
+Text is redacted whole, and only then cut to size: a secret cut in two is no longer
+recognisable by its value or its shape, so a cut made first lets its first part through.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import logging
 import re
 import threading
 from collections import deque
+from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 #: What a secret is replaced with.
 PLACEHOLDER = "[redacted]"
@@ -80,10 +88,26 @@ def redact(text: object, *secrets: str | None) -> str:
     with _remembered_lock:
         values: list[str | None] = [*secrets, *_remembered]
     values += _configured_secrets()
+    forms = {form for v in values if v and len(v) >= _MIN_SECRET_LENGTH for form in _written_forms(v)}
     # Longest first, so a secret that contains another is removed whole.
-    for value in sorted({v for v in values if v and len(v) >= _MIN_SECRET_LENGTH}, key=len, reverse=True):
+    for value in sorted(forms, key=len, reverse=True):
         result = result.replace(value, PLACEHOLDER)
     return result
+
+
+@lru_cache(maxsize=256)
+def _written_forms(value: str) -> frozenset[str]:
+    """``value`` as is, and as an error page or a log quoting a request may write it."""
+    return frozenset(
+        {
+            value,
+            quote(value, safe=""),
+            quote_plus(value),
+            json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=False)[1:-1],
+            html.escape(value),
+        }
+    )
 
 
 class RedactingFilter(logging.Filter):

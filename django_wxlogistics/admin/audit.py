@@ -9,9 +9,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
 from ..models import AccessToken, ContactAccess
+from .base import GuardedModelAdmin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(GuardedModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

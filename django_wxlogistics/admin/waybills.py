@@ -32,6 +32,7 @@ from ..services import (
     retry_failed_events,
 )
 from ..throttling import contact_lookup_wait, too_many_lookups_message
+from .base import GuardedModelAdmin
 from .changelists import WaybillChangeList
 from .errors import contact_error_detail, contact_error_message
 from .filters import HasFailedEventsFilter
@@ -45,7 +46,7 @@ FRAGMENT_HEADER = "X-Requested-With"
 
 
 @admin.register(Waybill)
-class WaybillAdmin(admin.ModelAdmin):
+class WaybillAdmin(GuardedModelAdmin):
     form = WaybillForm
     change_form_template = "admin/django_wxlogistics/waybill/change_form.html"
     list_display = ["waybill_id", "order_id", "latest_action", "delivery_health", "created_at"]

@@ -12,11 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import BaseFilterBackend
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 
 from ..enums import ActionType, EventState
 from ..models import TraceEvent, Waybill
+from ..secret_fields import secret_in_lookup
 
 #: The page size when the host project's REST_FRAMEWORK sets no PAGE_SIZE.
 DEFAULT_PAGE_SIZE = 50
@@ -51,6 +53,26 @@ class OrderingFilter(filters.OrderingFilter):
     """DRF's ``?ordering=``."""
 
     ordering_param = "ordering"  # as documented, whatever the host's ORDERING_PARAM
+
+
+class SecretFieldGuard(BaseFilterBackend):
+    """A 400 naming each query parameter that would select or order by a secret field.
+
+    Whatever the guess, the answer is the same: a secret cannot be found out one filtered
+    or sorted list at a time. Names are read as lookups (``token__startswith``,
+    ``waybill__token``), ``ordering`` values as the fields they sort by.
+    """
+
+    def filter_queryset(self, request: Any, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        ordering_param = OrderingFilter.ordering_param
+        refused: dict[str, list[Any]] = {}
+        for name, values in request.query_params.lists():
+            terms = [t for v in values for t in v.split(",")] if name == ordering_param else [name]
+            if any(secret_in_lookup(queryset.model, term) for term in terms):
+                refused[name] = [_("This field is secret: it cannot be used to filter or sort.")]
+        if refused:
+            raise ValidationError(refused)
+        return queryset
 
 
 class FilterBackend(DjangoFilterBackend):

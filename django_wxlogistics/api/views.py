@@ -26,7 +26,14 @@ from ..models import TraceEvent, Waybill
 from ..services import can_view_contact, fetch_contact, record_contact_access, retry_failed_events
 from ..throttling import contact_lookup_wait
 from .errors import contact_error, documented, problem, too_many_lookups
-from .filters import FilterBackend, OrderingFilter, Pagination, TraceEventFilter, WaybillFilter
+from .filters import (
+    FilterBackend,
+    OrderingFilter,
+    Pagination,
+    SecretFieldGuard,
+    TraceEventFilter,
+    WaybillFilter,
+)
 from .framework import HostIndependent
 from .openapi import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, view_schema
 from .permissions import AnswerAsAllowed, api_permission_classes
@@ -93,7 +100,7 @@ class APIViewSet(HostIndependent, viewsets.GenericViewSet):
 
     schema = view_schema()
     pagination_class = Pagination
-    filter_backends = [FilterBackend, OrderingFilter]
+    filter_backends = [SecretFieldGuard, FilterBackend, OrderingFilter]
 
     def get_permissions(self) -> list[BasePermission]:
         return [permission() for permission in api_permission_classes()]

@@ -22,6 +22,8 @@ from django.utils import timezone
 from ..conf import wx_settings
 from ..enums import EventState
 from ..exceptions import PermanentError, WeChatError
+from ..redaction import redact
+from ..secret_fields import secret_values
 from .claims import claims_of, new_lease
 from .kinds import OutboxKind
 from .outcomes import LINE_MOVED, Claim, Outcome, Result
@@ -136,7 +138,8 @@ def _record_failure(
     attempts = item.attempts + 1
     give_up = permanent or attempts >= wx_settings.MAX_ATTEMPTS
     now = timezone.now()
-    errmsg = str(exc)[: kind.errmsg_max_length]
+    # Redacted whole before the cut: a secret cut in two could no longer be recognised.
+    errmsg = redact(str(exc), *secret_values(item, getattr(item, kind.line)))[: kind.errmsg_max_length]
     if give_up:
         fields: dict[str, Any] = {"state": EventState.FAILED}
     else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import html
+import json
 import logging
 import socket
 import threading
@@ -10,6 +12,7 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -94,6 +97,24 @@ def test_redact_by_shape_and_by_value() -> None:
     assert "explicit-secret-value" not in result
     assert "appid=wx1" in result and "foo=1" in result and '"expires_in": 7200' in result
     assert f"access_token={PLACEHOLDER}&foo=1" in result
+
+
+def test_a_secret_is_redacted_as_a_page_quoting_a_request_writes_it() -> None:
+    secret = 'Tok+en/with "odd" <chars> & 99=='
+    quoted = (
+        f"url: /x?t={quote(secret, safe='')} form: t={quote_plus(secret)} "
+        f"json: {json.dumps({'t': secret})} html: <pre>{html.escape(secret)}</pre>"
+    )
+    result = redact(quoted, secret)
+    assert result.count(PLACEHOLDER) == 4, result
+    assert "odd" not in result and "chars" not in result
+
+
+def test_text_is_redacted_whole_before_it_is_cut() -> None:
+    secret = "CUT-ACROSS-0123456789"
+    text = "." * 180 + '{"token": "' + secret + '"}'
+    assert secret[:5] not in redact(text, secret)[:200]
+    assert "CUT-" in redact(text[:200], secret)  # the other order lets the first part through
 
 
 def test_the_filter_rewrites_message_args_and_traceback() -> None:
