@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .conf import wx_settings
 from .enums import ACTION_MSG_MAX_LENGTH, ActionType
+from .orders import order_model
 
 logger = logging.getLogger("django_wxlogistics.messages")
 
@@ -263,7 +264,7 @@ def check_message_templates() -> list[CheckMessage]:
     actions = wx_settings.STATUS_ACTIONS
     if not isinstance(actions, Mapping):
         return []  # E005 reports it
-    order_model = _order_model()
+    model = order_model()
     messages: list[CheckMessage] = []
     for status, value in actions.items():
         where = f"WXLOGISTICS['STATUS_ACTIONS'][{status!r}]"
@@ -291,7 +292,7 @@ def check_message_templates() -> list[CheckMessage]:
                 )
             )
             continue
-        messages += _check_template(where, template, order_model)
+        messages += _check_template(where, template, model)
     return messages
 
 
@@ -352,9 +353,3 @@ def _check_template(where: str, template: str, order_model: Any) -> list[CheckMe
             )
         )
     return messages
-
-
-def _order_model() -> Any:
-    from .receivers import order_model
-
-    return order_model()

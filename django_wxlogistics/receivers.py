@@ -14,11 +14,9 @@ the shop's save: an unexpected error is logged at ERROR, with its traceback, and
 
 from __future__ import annotations
 
-import enum
 import logging
 from typing import Any
 
-from django.apps import apps
 from django.core.checks import CheckMessage, Error, Warning
 from django.core.signals import setting_changed
 from django.db import models, transaction
@@ -32,31 +30,14 @@ from .conf import wx_settings
 from .exceptions import ConfigurationError
 from .messages import render_message, status_action
 from .models import TraceEvent, Waybill
+from .orders import order_model, order_reference, plain_status, status_attname, status_field
 from .services import record_trace_event
 from .signals import order_status_changed
 
-logger = logging.getLogger("django_wxlogistics.receivers")
+logger = logging.getLogger(__name__)
 
 #: Where pre_save leaves the stored status for post_save, on the instance being saved.
 PREVIOUS_STATUS_ATTR = "_wxlogistics_previous_status"
-
-
-def order_reference(order: Any) -> str:
-    """The string stored in ``Waybill.order_id`` for ``order``: its ``ORDER_ID_ATTR`` (``pk``)."""
-    attr = wx_settings.ORDER_ID_ATTR
-    try:
-        value = getattr(order, attr)
-    except AttributeError:
-        raise ConfigurationError(
-            f"WXLOGISTICS['ORDER_ID_ATTR'] is {attr!r}, but {type(order).__name__} has no attribute "
-            f"{attr!r}. Set it to the order attribute that Waybill.order_id stores."
-        ) from None
-    if value is None or value == "":
-        raise ValueError(
-            f"The order's {attr} is empty; save the order before its status changes or its waybill "
-            "is registered."
-        )
-    return str(value)
 
 
 def record_status_change(order: Any, old_status: Any, new_status: Any) -> list[TraceEvent]:
@@ -137,11 +118,6 @@ def on_order_status_changed(
         )
 
 
-def plain_status(status: Any) -> Any:
-    """A status as the shop stores it: the value of a ``TextChoices`` member, else itself."""
-    return status.value if isinstance(status, enum.Enum) else status
-
-
 def _describe(order: Any) -> str:
     try:
         return order_reference(order)
@@ -150,24 +126,6 @@ def _describe(order: Any) -> str:
 
 
 # --- ORDER_MODEL watching -----------------------------------------------------------
-
-
-def order_model() -> type[models.Model] | None:
-    """The model named by ``ORDER_MODEL``; None when unset or not installed (see the checks)."""
-    label = wx_settings.ORDER_MODEL
-    if not label or not isinstance(label, str):
-        return None
-    try:
-        return apps.get_model(label)
-    except (LookupError, ValueError):
-        return None
-
-
-def _status_attname(model: type[models.Model]) -> str | None:
-    try:
-        return model._meta.get_field(wx_settings.STATUS_FIELD).attname  # type: ignore[union-attr]
-    except Exception:
-        return None
 
 
 def remember_stored_status(
@@ -184,10 +142,10 @@ def remember_stored_status(
     otherwise one SELECT of the status column by primary key.
     """
     instance.__dict__.pop(PREVIOUS_STATUS_ATTR, None)
-    attname = _status_attname(sender)
+    attname = status_attname(sender)
     if raw or attname is None:
         return  # fixtures are loaded as they are; a bad STATUS_FIELD is a system check error
-    field_name = sender._meta.get_field(wx_settings.STATUS_FIELD).name
+    field_name = status_field(sender).name
     if update_fields is not None and field_name not in update_fields and attname not in update_fields:
         return
     try:
@@ -219,7 +177,7 @@ def send_status_change(
     if raw or PREVIOUS_STATUS_ATTR not in instance.__dict__:
         return
     old_status = instance.__dict__.pop(PREVIOUS_STATUS_ATTR)
-    attname = _status_attname(sender)
+    attname = status_attname(sender)
     if attname is None:
         return
     new_status = getattr(instance, attname)
@@ -255,7 +213,7 @@ def connect_receivers() -> None:
         uid = f"django_wxlogistics.listen_to:{path}"
         signal.connect(on_order_status_changed, dispatch_uid=uid)
         _connections.append((signal, uid, None))
-    if model is not None and _status_attname(model) is not None:
+    if model is not None and status_attname(model) is not None:
         pre_save.connect(remember_stored_status, sender=model, dispatch_uid="django_wxlogistics.pre_save")
         post_save.connect(send_status_change, sender=model, dispatch_uid="django_wxlogistics.post_save")
         _connections.append((pre_save, "django_wxlogistics.pre_save", model))
@@ -344,7 +302,7 @@ def check_order_sources() -> list[CheckMessage]:
             )
         )
         return messages
-    if _status_attname(model) is None:
+    if status_attname(model) is None:
         fields = ", ".join(f.name for f in model._meta.concrete_fields)
         messages.append(
             Error(

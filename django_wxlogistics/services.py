@@ -21,6 +21,7 @@ from .contacts import Contact
 from .enums import ACTION_MSG_MAX_LENGTH, AccessChannel, ActionType, EventState
 from .models import ContactAccess, TraceEvent, Waybill
 from .nudges import NUDGE_TIMEOUT, nudge
+from .orders import order_reference
 from .signals import contact_viewed, waybill_registered
 
 logger = logging.getLogger("django_wxlogistics")
@@ -176,8 +177,6 @@ def register_waybill(order: Any, waybill_id: str, token: str) -> Waybill:
     (a string or an integer). Registering the same waybill again updates its order and
     token. Sends ``waybill_registered``. A ValueError says which argument is wrong.
     """
-    from .receivers import order_reference
-
     order_id = (
         str(order)
         if isinstance(order, (str, int)) and not isinstance(order, bool)
