@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from django_wxlogistics.contacts import Contact, Party, mask_address, mask_name, mask_phone
+from django_wxlogistics.contacts import Contact, Party
+from django_wxlogistics.masking import mask_address, mask_name, mask_phone
 
 MASKS: dict[str, Callable[[str], str]] = {"name": mask_name, "phone": mask_phone, "address": mask_address}
 

@@ -1,13 +1,8 @@
-"""WeChat's errcodes and errors in words staff can act on."""
+"""What a WeChat errcode is called, in words staff can act on (the admin's lists and timeline)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy
-
-# The contact panel's words are shared with the API, so they live beside the contacts.
-from ..contacts import contact_error_detail, contact_error_message
-
-__all__ = ["ERRCODE_LABELS", "contact_error_detail", "contact_error_message", "errcode_label"]
 
 ERRCODE_LABELS = {
     -1: gettext_lazy("WeChat busy"),

@@ -10,7 +10,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from .. import exceptions
-from ..contacts import contact_error_detail, contact_error_message, misconfigured_setting
+from ..contact_errors import contact_error_detail, contact_error_message, misconfigured_setting
 from ..models import Waybill
 from ..throttling import too_many_lookups_message
 from .openapi import OpenApiResponse

@@ -10,7 +10,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from django_wxlogistics.contacts import mask_phone
+from django_wxlogistics.masking import mask_phone
 from django_wxlogistics.models import ContactAccess, Waybill
 from django_wxlogistics.sandbox.control import SandboxControl
 from django_wxlogistics.signals import contact_viewed
