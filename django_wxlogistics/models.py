@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .enums import ACTION_MSG_MAX_LENGTH, AccessChannel, ActionType, EventState
+from .lookups import guard_columns
 from .secret_fields import SecretCharField
 
 
@@ -173,3 +174,7 @@ class ContactAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} → {self.waybill_id} ({self.channel}, {self.accessed_at:%Y-%m-%d %H:%M})"
+
+
+# A NUL character or a year no date holds, from a URL or a filter, must not become a 500.
+guard_columns([Waybill, TraceEvent, AccessToken, ContactAccess])

@@ -7,8 +7,10 @@ caller's transaction and, once that commits, nudges a Celery worker to push it.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,6 +34,49 @@ NUDGE_CONNECT_TIMEOUT = NUDGE_TIMEOUT
 #: Events dated further in the future than this are refused (a clock or unit mistake).
 MAX_FUTURE_SKEW = timedelta(hours=1)
 
+#: The ``action_time`` WeChat takes: Unix seconds from 1 to the largest unsigned 32-bit number.
+MIN_ACTION_TIME = 1
+MAX_ACTION_TIME = 2**32 - 1
+_EARLIEST_ACTION_TIME = datetime.fromtimestamp(MIN_ACTION_TIME, tz=dt_timezone.utc)
+# Sent as whole seconds: any time before the next second still is MAX_ACTION_TIME.
+_AFTER_LATEST_ACTION_TIME = datetime.fromtimestamp(MAX_ACTION_TIME + 1, tz=dt_timezone.utc)
+
+
+def _outside_wechat_range() -> ValueError:
+    return ValueError(
+        _(
+            "The action time must lie between %(earliest)s and %(latest)s UTC (Unix time %(min)d to "
+            "%(max)d), the times WeChat accepts."
+        )
+        % {
+            "earliest": f"{_EARLIEST_ACTION_TIME:%Y-%m-%d %H:%M:%S}",
+            "latest": f"{_AFTER_LATEST_ACTION_TIME - timedelta(seconds=1):%Y-%m-%d %H:%M:%S}",
+            "min": MIN_ACTION_TIME,
+            "max": MAX_ACTION_TIME,
+        }
+    )
+
+
+def _clean_action_time(value: Any, now: datetime) -> datetime:
+    """``value`` as the aware datetime of a time WeChat takes, or now; a ValueError says what is wrong."""
+    if value is None:
+        return now
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not MIN_ACTION_TIME <= value <= MAX_ACTION_TIME:
+            raise _outside_wechat_range()
+        value = datetime.fromtimestamp(value, tz=timezone.get_current_timezone())
+    if not isinstance(value, datetime):
+        raise ValueError(_("The action time must be a datetime or a Unix timestamp."))
+    if timezone.is_naive(value):
+        raise ValueError(_("The action time must carry a time zone."))
+    if value < _EARLIEST_ACTION_TIME:
+        raise _outside_wechat_range()
+    if value > now + MAX_FUTURE_SKEW:
+        raise ValueError(_("The action time is more than an hour in the future."))
+    if value >= _AFTER_LATEST_ACTION_TIME:  # a clock set beyond 2106
+        raise _outside_wechat_range()
+    return value
+
 
 def clean_trace_event(
     action_type: Any, action_msg: Any, action_time: datetime | int | None = None
@@ -53,22 +98,17 @@ def clean_trace_event(
             "length": len(action_msg),
             "max": ACTION_MSG_MAX_LENGTH,
         }
+    elif "\x00" in action_msg:  # PostgreSQL cannot store it
+        errors["action_msg"] = _("The message must not contain NUL characters.")
     else:
         try:
             action_msg.encode("utf-8")
         except UnicodeEncodeError:
             errors["action_msg"] = _("The message is not valid UTF-8 text.")
-    now = timezone.now()
-    if action_time is None:
-        action_time = now
-    elif isinstance(action_time, int) and not isinstance(action_time, bool):
-        action_time = datetime.fromtimestamp(action_time, tz=timezone.get_current_timezone())
-    if not isinstance(action_time, datetime):
-        errors["action_time"] = _("The action time must be a datetime or a Unix timestamp.")
-    elif timezone.is_naive(action_time):
-        errors["action_time"] = _("The action time must carry a time zone.")
-    elif action_time > now + MAX_FUTURE_SKEW:
-        errors["action_time"] = _("The action time is more than an hour in the future.")
+    try:
+        action_time = _clean_action_time(action_time, timezone.now())
+    except ValueError as exc:
+        errors["action_time"] = str(exc)
     if errors:
         raise ValidationError(errors)
     assert isinstance(action_time, datetime)
@@ -170,40 +210,103 @@ def retry_failed_events(events: QuerySet[TraceEvent], *, nudge_workers: bool = T
     return len(ids)
 
 
+ORDER_ID_MAX_LENGTH = Waybill._meta.get_field("order_id").max_length or 64
+WAYBILL_ID_MAX_LENGTH = Waybill._meta.get_field("waybill_id").max_length or 64
+TOKEN_MAX_LENGTH = Waybill._meta.get_field("token").max_length or 256
+
+#: Waybill IDs travel in URL paths (the API's ``waybills/{waybill_id}/``), so they are URL-safe.
+WAYBILL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z"
+
+
+class InvalidWaybill(ValidationError, ValueError):
+    """Waybill fields that ``clean_waybill`` refused: a ValidationError naming each field, and a
+    ValueError, as ``register_waybill`` documents."""
+
+
+def _text_error(value: str) -> str | None:
+    if "\x00" in value:  # PostgreSQL cannot store it
+        return _("Text with NUL characters cannot be stored.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _("This field is not valid UTF-8 text.")
+    return None
+
+
+def _waybill_id_error(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return _("The waybill ID must be text: the waybill ID of WeChat's order placement event.")
+    if not 1 <= len(value) <= WAYBILL_ID_MAX_LENGTH:
+        return _("The waybill ID must have 1 to %(max)d characters; this one has %(length)d.") % {
+            "max": WAYBILL_ID_MAX_LENGTH,
+            "length": len(value),
+        }
+    if not re.match(WAYBILL_ID_PATTERN, value):
+        return _("Use only letters, digits, '_', '.' and '-', starting with a letter or digit.")
+    return None
+
+
+def _order_id_error(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return _("The order ID must be text.")
+    if not value.strip():
+        return _("The order ID must not be empty or only spaces.")
+    if len(value) > ORDER_ID_MAX_LENGTH:
+        return _("The order ID has %(length)d characters; the most is %(max)d.") % {
+            "length": len(value),
+            "max": ORDER_ID_MAX_LENGTH,
+        }
+    return _text_error(value)
+
+
+def _token_error(value: Any) -> str | None:
+    # The token is secret: say what is wrong with it, never what it is.
+    if not isinstance(value, str):
+        return _("The token must be text: the Token of WeChat's order placement event.")
+    if len(value) > TOKEN_MAX_LENGTH:
+        return _("The token has %(length)d characters; the most is %(max)d.") % {
+            "length": len(value),
+            "max": TOKEN_MAX_LENGTH,
+        }
+    return _text_error(value)
+
+
+_WAYBILL_FIELD_CHECKS = {"waybill_id": _waybill_id_error, "order_id": _order_id_error, "token": _token_error}
+
+
+def clean_waybill(**fields: Any) -> None:
+    """Check the waybill fields given (``waybill_id``, ``order_id``, ``token``).
+
+    The one set of rules for ``register_waybill``, the API and the admin: an InvalidWaybill
+    names each bad field. A field left out is not checked (an update that keeps it).
+    """
+    unknown = set(fields) - set(_WAYBILL_FIELD_CHECKS)
+    if unknown:
+        raise TypeError(f"clean_waybill() got unexpected fields: {', '.join(sorted(unknown))}")
+    errors = {name: _WAYBILL_FIELD_CHECKS[name](value) for name, value in fields.items()}
+    if any(errors.values()):
+        raise InvalidWaybill({name: error for name, error in errors.items() if error})
+
+
 def register_waybill(order: Any, waybill_id: str, token: str) -> Waybill:
     """Create or update the waybill of an order, with the Token from WeChat's order event.
 
     ``order`` is the shop's order (its ``ORDER_ID_ATTR`` is stored) or the order id itself
     (a string or an integer). Registering the same waybill again updates its order and
-    token. Sends ``waybill_registered``. A ValueError says which argument is wrong.
+    token. Sends ``waybill_registered``. Bad arguments raise ``InvalidWaybill``, a
+    ValidationError and a ValueError, naming each one and why (``clean_waybill``).
     """
     order_id = (
         str(order)
         if isinstance(order, (str, int)) and not isinstance(order, bool)
         else order_reference(order)
     )
-    if not order_id.strip() or len(order_id) > ORDER_ID_MAX_LENGTH:
-        raise ValueError(f"The order id must be 1 to {ORDER_ID_MAX_LENGTH} characters, not {order_id!r}.")
-    if not isinstance(waybill_id, str) or not waybill_id.strip() or len(waybill_id) > WAYBILL_ID_MAX_LENGTH:
-        raise ValueError(
-            f"waybill_id must be a string of 1 to {WAYBILL_ID_MAX_LENGTH} characters "
-            "(the waybill ID of WeChat's order event)."
-        )
-    if not isinstance(token, str) or len(token) > TOKEN_MAX_LENGTH:
-        # The token is secret: say what is wrong with it, never what it is.
-        raise ValueError(
-            f"token must be the Token string of WeChat's order event (at most {TOKEN_MAX_LENGTH} characters)."
-        )
+    clean_waybill(waybill_id=waybill_id, order_id=order_id, token=token)
     waybill, created = Waybill.objects.update_or_create(
-        waybill_id=waybill_id.strip(), defaults={"order_id": order_id, "token": token}
+        waybill_id=waybill_id, defaults={"order_id": order_id, "token": token}
     )
     waybill_registered.send(sender=Waybill, waybill=waybill, order=order, created=created)
     return waybill
-
-
-ORDER_ID_MAX_LENGTH = Waybill._meta.get_field("order_id").max_length or 64
-WAYBILL_ID_MAX_LENGTH = Waybill._meta.get_field("waybill_id").max_length or 64
-TOKEN_MAX_LENGTH = Waybill._meta.get_field("token").max_length or 256
 
 
 def fetch_contact(waybill: Waybill) -> Contact:

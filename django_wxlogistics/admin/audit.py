@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy
 
 from ..models import AccessToken, ContactAccess
 from .base import GuardedModelAdmin
+from .changelists import InputChecks
 
 
-class ReadOnlyAdmin(GuardedModelAdmin):
+class ReadOnlyAdmin(InputChecks, GuardedModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..enums import ACTION_MSG_MAX_LENGTH, ActionType
 from ..models import Waybill
-from ..services import clean_trace_event
+from ..services import clean_trace_event, clean_waybill
 
 
 class WaybillForm(forms.ModelForm):
@@ -34,6 +34,21 @@ class WaybillForm(forms.ModelForm):
         model = Waybill
         # "token" itself is left out: the page must never carry it.
         fields = ["waybill_id", "order_id"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # The rules of register_waybill and the API, for the fields that passed their own checks.
+        given: dict[str, Any] = {
+            name: cleaned[name] for name in ("waybill_id", "order_id") if name in cleaned
+        }
+        if cleaned.get("new_token"):
+            given["token"] = cleaned["new_token"]
+        try:
+            clean_waybill(**given)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                self.add_error("new_token" if field == "token" else field, messages)
+        return cleaned
 
     def save(self, commit: bool = True) -> Waybill:
         if self.cleaned_data.get("new_token"):

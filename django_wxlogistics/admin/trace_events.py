@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from ..models import TraceEvent
 from ..services import push_pending_now, retry_failed_events
 from .base import GuardedModelAdmin
+from .changelists import InputChecks
 from .errors import errcode_label
 from .filters import ErrcodeFilter
 
@@ -27,7 +28,7 @@ VIEW_EVENT_PERMISSION = "django_wxlogistics.view_traceevent"
 
 
 @admin.register(TraceEvent)
-class TraceEventAdmin(GuardedModelAdmin):
+class TraceEventAdmin(InputChecks, GuardedModelAdmin):
     list_display = [
         "action_time",
         "waybill_link",

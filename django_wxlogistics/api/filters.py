@@ -49,12 +49,6 @@ def _require_whole_number(request: Any, name: str) -> None:
         raise ValidationError({name: [_("Give a whole number above 0.")]})
 
 
-class OrderingFilter(filters.OrderingFilter):
-    """DRF's ``?ordering=``."""
-
-    ordering_param = "ordering"  # as documented, whatever the host's ORDERING_PARAM
-
-
 class SecretFieldGuard(BaseFilterBackend):
     """A 400 naming each query parameter that would select or order by a secret field.
 
@@ -73,6 +67,35 @@ class SecretFieldGuard(BaseFilterBackend):
         if refused:
             raise ValidationError(refused)
         return queryset
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """DRF's ``?ordering=``, where a field the list cannot be sorted by is a 400 that names the
+    ones it can, not a value quietly ignored."""
+
+    ordering_param = "ordering"  # as documented, whatever the host's ORDERING_PARAM
+
+    def get_ordering(self, request: Any, queryset: QuerySet[Any], view: Any) -> Any:
+        value = request.query_params.get(self.ordering_param)
+        if value is not None:
+            terms = [term.strip() for term in value.split(",")]
+            valid = self.remove_invalid_fields(queryset, terms, view, request)
+            if len(valid) != len(terms):
+                allowed = [
+                    name for name, _label in self.get_valid_fields(queryset, view, {"request": request})
+                ]
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            _(
+                                "Cannot sort by %(value)s. Sort by %(fields)s; a leading '-' sorts "
+                                "descending, commas separate several."
+                            )
+                            % {"value": repr(value), "fields": ", ".join(allowed)}
+                        ]
+                    }
+                )
+        return super().get_ordering(request, queryset, view)
 
 
 class FilterBackend(DjangoFilterBackend):

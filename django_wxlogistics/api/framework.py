@@ -14,11 +14,13 @@ from typing import Any, ClassVar
 from django.db import models
 from rest_framework import ISO_8601, serializers
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
-from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.settings import api_settings
 from rest_framework.versioning import BaseVersioning
 from rest_framework.views import exception_handler
+
+from .parsers import JSONParser
 
 #: The query parameter that picks a renderer, e.g. ``api/schema/?format=json``.
 FORMAT_PARAM = "format"

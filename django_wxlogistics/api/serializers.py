@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import RegexValidator
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -19,21 +18,18 @@ from rest_framework.fields import empty
 
 from ..enums import ACTION_MSG_MAX_LENGTH, ActionType, EventState
 from ..models import TraceEvent, Waybill
-from ..services import clean_trace_event, record_trace_event
+from ..services import (
+    ORDER_ID_MAX_LENGTH,
+    TOKEN_MAX_LENGTH,
+    WAYBILL_ID_MAX_LENGTH,
+    WAYBILL_ID_PATTERN,
+    clean_trace_event,
+    clean_waybill,
+    record_trace_event,
+)
 from .framework import ISODates, ISODateTimeField
 from .openapi import extend_schema_field
 from .permissions import AnswerAsAllowed
-
-#: Waybill IDs travel in URL paths (``waybills/{waybill_id}/``), so they are URL-safe.
-WAYBILL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z"
-
-
-def _utf8_text(value: str) -> None:
-    """Refuses text PostgreSQL cannot store (lone surrogates), with a message, not a 500."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise serializers.ValidationError(_("This field is not valid UTF-8 text.")) from exc
 
 
 def _from_a_form(field: serializers.Field) -> bool:
@@ -54,6 +50,40 @@ class TextField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class CheckedTextField(TextField):
+    """Text whose rules ``clean_waybill`` checks in ``validate()``, as for ``register_waybill``.
+
+    Only the type is checked here; the schema states the rules (``extend_schema_field``).
+    """
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if data == "":  # clean_waybill says why, in the same words as for Python callers
+            return data
+        return super().run_validation(data)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": WAYBILL_ID_PATTERN.replace("\\Z", "$"),
+        "maxLength": WAYBILL_ID_MAX_LENGTH,
+        "minLength": 1,
+    }
+)
+class WaybillIdField(CheckedTextField):
+    pass
+
+
+@extend_schema_field({"type": "string", "maxLength": ORDER_ID_MAX_LENGTH, "minLength": 1})
+class OrderIdField(CheckedTextField):
+    pass
+
+
+@extend_schema_field({"type": "string", "writeOnly": True, "maxLength": TOKEN_MAX_LENGTH})
+class TokenField(CheckedTextField):
+    pass
+
+
 class DeliverySerializer(serializers.Serializer):
     """How many of a waybill's trace events stand in each state."""
 
@@ -65,29 +95,16 @@ class DeliverySerializer(serializers.Serializer):
 
 class WaybillSerializer(AnswerAsAllowed, ISODates, serializers.ModelSerializer):
     brief_fields = ("waybill_id",)
-    waybill_id = TextField(
-        min_length=1,
-        max_length=64,
-        validators=[
-            RegexValidator(
-                WAYBILL_ID_PATTERN,
-                _("Use only letters, digits, '_', '.' and '-', starting with a letter or digit."),
-            )
-        ],
+    waybill_id = WaybillIdField(
         help_text=_("The waybill's ID at WeChat: letters, digits, '_', '.' and '-'. Cannot be changed."),
     )
-    order_id = TextField(
-        min_length=1,
-        max_length=64,
-        validators=[_utf8_text],
+    order_id = OrderIdField(
         help_text=_("The shop's order this parcel belongs to."),
     )
-    token = TextField(
+    token = TokenField(
         write_only=True,
         required=False,
         allow_blank=True,
-        max_length=256,
-        validators=[_utf8_text],
         style={"input_type": "password"},
         help_text=_(
             "The Token of WeChat's order placement event, needed to read contacts. Write-only: "
@@ -123,6 +140,13 @@ class WaybillSerializer(AnswerAsAllowed, ISODates, serializers.ModelSerializer):
         if self.instance is None and Waybill.objects.filter(waybill_id=value).exists():
             raise serializers.ValidationError(_("A waybill with this ID exists already."))
         return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            clean_waybill(**attrs)  # the fields sent: a PATCH checks only what it changes
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+        return attrs
 
     @extend_schema_field(DeliverySerializer)
     def get_delivery(self, waybill: Waybill) -> dict[str, int]:

@@ -36,6 +36,7 @@ from .filters import (
 )
 from .framework import HostIndependent
 from .openapi import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, view_schema
+from .parsers import too_large
 from .permissions import AnswerAsAllowed, api_permission_classes
 from .serializers import ContactSerializer, ErrorSerializer, TraceEventSerializer, WaybillSerializer
 
@@ -104,6 +105,9 @@ class APIViewSet(HostIndependent, viewsets.GenericViewSet):
 
     def get_permissions(self) -> list[BasePermission]:
         return [permission() for permission in api_permission_classes()]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        return super().handle_exception(too_large(exc) or exc)
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         # Filters and ordering belong to lists; a detail URL names its object already.

@@ -24,7 +24,7 @@ def _json_body(raw: bytes) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ValueError(f"the body must be a JSON object: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError("the body must be a JSON object")

@@ -44,7 +44,7 @@ def parse_json(raw: bytes) -> Any:
         return None
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # nested thousands deep: not JSON to us
         return INVALID_JSON
 
 

@@ -95,11 +95,12 @@ def test_waybill_id_cannot_change(editor: APIClient) -> None:
     [
         ({"order_id": "SO1"}, "waybill_id", "required"),
         ({"waybill_id": "SF/1", "order_id": "SO1"}, "waybill_id", "letters, digits"),
-        ({"waybill_id": "", "order_id": "SO1"}, "waybill_id", "blank"),
+        ({"waybill_id": "", "order_id": "SO1"}, "waybill_id", "1 to 64 characters"),
         ({"waybill_id": "x" * 65, "order_id": "SO1"}, "waybill_id", "64"),
         ({"waybill_id": "SF2"}, "order_id", "required"),
         ({"waybill_id": "SF2", "order_id": "SO\x001"}, "order_id", "Null characters"),
-        ('{"waybill_id": "SF2", "order_id": "SO\\ud800"}', "order_id", "UTF-8"),
+        ('{"waybill_id": "SF2", "order_id": "SO\\ud800"}', "order_id", "Surrogate characters"),
+        ({"waybill_id": "SF2", "order_id": "   "}, "order_id", "only spaces"),
         ({"waybill_id": "SF2", "order_id": "SO1", "token": "t" * 257}, "token", "256"),
     ],
 )

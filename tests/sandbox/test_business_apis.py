@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import requests
 
 from .conftest import GET_CONTACT, PREVIEW_TEMPLATE, UPDATE_BUSINESS, UPDATE_PATH, WeChatCaller
 
@@ -125,6 +126,18 @@ def test_invalid_json_is_a_data_format_error(wechat: WeChatCaller, raw):
     for path in (UPDATE_PATH, GET_CONTACT):
         reply = wechat.post(path, raw, headers={"Content-Type": "application/json"}).json()
         assert reply["errcode"] == 47001
+
+
+@pytest.mark.parametrize("depth", [5_000, 100_000])
+def test_a_body_nested_thousands_deep_is_a_data_format_error_not_a_dropped_connection(
+    wechat_sandbox, wechat: WeChatCaller, depth
+):
+    raw = b'{"token": ' + b"[" * depth + b"]" * depth + b"}"
+    for path in (UPDATE_PATH, GET_CONTACT):
+        reply = wechat.post(path, raw, headers={"Content-Type": "application/json"}).json()
+        assert reply["errcode"] == 47001
+    control = requests.post(f"{wechat_sandbox.url}/__sandbox__/waybills", data=raw, timeout=5)
+    assert control.status_code == 400 and "JSON object" in control.json()["error"]
 
 
 def test_unknown_waybill_is_40199(wechat: WeChatCaller):

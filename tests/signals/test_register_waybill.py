@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 
 from django_wxlogistics.exceptions import ConfigurationError
 from django_wxlogistics.models import Waybill
-from django_wxlogistics.services import register_waybill
+from django_wxlogistics.services import InvalidWaybill, register_waybill
 from django_wxlogistics.signals import waybill_registered
 
 pytestmark = pytest.mark.django_db
@@ -52,17 +53,30 @@ def test_the_primary_key_by_default(order):
 
 
 @pytest.mark.parametrize(
-    ("waybill_id", "token", "message"),
+    ("order_id", "waybill_id", "token", "field", "message"),
     [
-        ("", "secret-wb-token", "waybill_id must be a string of 1 to 64"),
-        ("x" * 65, "secret-wb-token", "waybill_id must be a string of 1 to 64"),
-        ("SF1", None, "token must be the Token string"),
-        ("SF1", "s" * 257, "token must be the Token string"),
+        ("SO1", "", "secret-wb-token", "waybill_id", "must have 1 to 64 characters"),
+        ("SO1", "x" * 65, "secret-wb-token", "waybill_id", "must have 1 to 64 characters"),
+        ("SO1", "SF 1", "secret-wb-token", "waybill_id", "Use only letters, digits"),
+        ("SO1", "SF\x001", "secret-wb-token", "waybill_id", "Use only letters, digits"),
+        ("SO1", None, "secret-wb-token", "waybill_id", "must be text"),
+        ("SO1", "SF1", None, "token", "must be text"),
+        ("SO1", "SF1", "s" * 257, "token", "the most is 256"),
+        ("SO1", "SF1", "secret\x00wb-token", "token", "NUL characters"),
+        ("   ", "SF1", "secret-wb-token", "order_id", "only spaces"),
+        ("", "SF1", "secret-wb-token", "order_id", "only spaces"),
+        ("S" * 65, "SF1", "secret-wb-token", "order_id", "the most is 64"),
+        ("SO\x001", "SF1", "secret-wb-token", "order_id", "NUL characters"),
+        ("SO\ud800", "SF1", "secret-wb-token", "order_id", "UTF-8"),
     ],
 )
-def test_bad_arguments_say_what_to_fix(order, waybill_id, token, message):
-    with pytest.raises(ValueError, match=message) as excinfo:
-        register_waybill(order, waybill_id, token)
+def test_bad_arguments_say_what_to_fix(db, order_id, waybill_id, token, field, message):
+    with pytest.raises(InvalidWaybill) as excinfo:
+        register_waybill(order_id, waybill_id, token)
+    # A ValidationError naming the field, and the ValueError the function has always raised.
+    assert isinstance(excinfo.value, ValidationError) and isinstance(excinfo.value, ValueError)
+    assert list(excinfo.value.message_dict) == [field]
+    assert message in excinfo.value.message_dict[field][0]
     if token:
         assert token not in str(excinfo.value)
     assert not Waybill.objects.exists()
