@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from ..contact_errors import contact_error_detail, contact_error_message
 from ..contacts import Contact
 from ..enums import AccessChannel
 from ..exceptions import ConfigurationError, WeChatError
@@ -34,7 +35,6 @@ from ..services import (
 from ..throttling import contact_lookup_wait, too_many_lookups_message
 from .base import GuardedModelAdmin
 from .changelists import InputChecks, WaybillChangeList
-from .errors import contact_error_detail, contact_error_message
 from .filters import HasFailedEventsFilter
 from .forms import TraceEventActionForm, WaybillForm
 from .trace_events import ADD_EVENT_PERMISSION, CHANGE_EVENT_PERMISSION, VIEW_EVENT_PERMISSION
