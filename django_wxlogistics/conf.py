@@ -90,7 +90,8 @@ class WXLogisticsSettings:
         if value in (None, "", [], {}):
             raise ConfigurationError(
                 f"WXLOGISTICS[{key!r}] is not set. Add it to the WXLOGISTICS dict in your "
-                "Django settings (run 'manage.py check' for every missing key)."
+                "Django settings (run 'manage.py check' for every missing key).",
+                setting=key,
             )
         return value
 

@@ -12,9 +12,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 
-class ConfigurationError(Exception):
-    """The ``WXLOGISTICS`` settings are missing or wrong; the message names the key."""
+
+class ConfigurationError(ImproperlyConfigured):
+    """The ``WXLOGISTICS`` settings are missing or wrong.
+
+    ``setting`` is the key at fault (``"APPID"``), or None when the ``WXLOGISTICS`` dict as a
+    whole is; the message says what is wrong and names it too.
+    """
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+    @property
+    def setting_name(self) -> str:
+        """How the shop writes the setting: ``WXLOGISTICS['APPID']``, or ``WXLOGISTICS``."""
+        return "WXLOGISTICS" if self.setting is None else f"WXLOGISTICS[{self.setting!r}]"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keeps ``setting`` across pickling (Celery results), which args alone would lose.
+        return (type(self), self.args, {"setting": self.setting})
 
 
 class WeChatError(Exception):

@@ -24,7 +24,8 @@ def order_reference(order: Any) -> str:
     except AttributeError:
         raise ConfigurationError(
             f"WXLOGISTICS['ORDER_ID_ATTR'] is {attr!r}, but {type(order).__name__} has no attribute "
-            f"{attr!r}. Set it to the order attribute that Waybill.order_id stores."
+            f"{attr!r}. Set it to the order attribute that Waybill.order_id stores.",
+            setting="ORDER_ID_ATTR",
         ) from None
     if value is None or value == "":
         raise ValueError(

@@ -63,7 +63,8 @@ class ContactRateThrottle(UserRateThrottle):
             parsed = parse_contact_rate(rate)
         except ValueError as exc:
             raise ConfigurationError(
-                f"WXLOGISTICS['CONTACT_RATE'] is not a rate: {exc}. Run 'manage.py check'."
+                f"WXLOGISTICS['CONTACT_RATE'] is not a rate: {exc}. Run 'manage.py check'.",
+                setting="CONTACT_RATE",
             ) from None
         return parsed if parsed is not None else (None, None)
 

@@ -130,12 +130,14 @@ class SharedTokenProvider:
         if not appid:
             raise ConfigurationError(
                 "WXLOGISTICS['APPID'] is not set; it is needed to fetch access tokens. "
-                "Set it, or use WXLOGISTICS['ACCESS_TOKEN'] = 'cloud' on WeChat Cloud Hosting."
+                "Set it, or use WXLOGISTICS['ACCESS_TOKEN'] = 'cloud' on WeChat Cloud Hosting.",
+                setting="APPID",
             )
         if not secret:
             raise ConfigurationError(
                 "WXLOGISTICS['APPSECRET'] is not set; it is needed to fetch access tokens. "
-                "Read it from the environment, e.g. os.environ['WX_APPSECRET']."
+                "Read it from the environment, e.g. os.environ['WX_APPSECRET'].",
+                setting="APPSECRET",
             )
         self.transport = transport
         self.appid = appid
@@ -458,13 +460,15 @@ def import_provider(path: str) -> AccessTokenProvider:
         target = import_string(path)
     except ImportError as exc:
         raise ConfigurationError(
-            f"WXLOGISTICS['ACCESS_TOKEN'] is {path!r}, which cannot be imported ({exc})."
+            f"WXLOGISTICS['ACCESS_TOKEN'] is {path!r}, which cannot be imported ({exc}).",
+            setting="ACCESS_TOKEN",
         ) from None
     provider = target() if isinstance(target, type) else target
     if not isinstance(provider, AccessTokenProvider):
         raise ConfigurationError(
             f"WXLOGISTICS['ACCESS_TOKEN'] names {path!r}, which lacks get_token() or invalidate(). "
-            "A provider needs get_token(self) -> str and invalidate(self, token: str) -> None."
+            "A provider needs get_token(self) -> str and invalidate(self, token: str) -> None.",
+            setting="ACCESS_TOKEN",
         )
     return provider
 
@@ -484,7 +488,8 @@ def build_provider(transport: Transport, mode: str | None = None) -> AccessToken
         )
     if not isinstance(mode, str) or not mode:
         raise ConfigurationError(
-            f"WXLOGISTICS['ACCESS_TOKEN'] must be one of {', '.join(MODES)} or a dotted path, not {mode!r}."
+            f"WXLOGISTICS['ACCESS_TOKEN'] must be one of {', '.join(MODES)} or a dotted path, not {mode!r}.",
+            setting="ACCESS_TOKEN",
         )
     return import_provider(mode)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from django_wxlogistics.conf import DEFAULTS, wx_settings
@@ -50,3 +53,18 @@ def test_settings_that_are_not_a_dict_are_refused() -> None:
 def test_unknown_keys_are_listed() -> None:
     with override_settings(WXLOGISTICS={"APPID": "wx", "APP_SECRET": "x", "ZZZ": 1}):
         assert wx_settings.unknown_keys() == ["APP_SECRET", "ZZZ"]
+
+
+def test_a_configuration_error_names_its_setting_as_an_attribute() -> None:
+    with override_settings(WXLOGISTICS={"APPID": ""}):
+        with pytest.raises(ImproperlyConfigured) as raised:
+            wx_settings.require("APPID")
+    error = raised.value
+    assert isinstance(error, ConfigurationError)
+    assert (error.setting, error.setting_name) == ("APPID", "WXLOGISTICS['APPID']")
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes; a Celery result keeps it)
+    assert (copy.setting, str(copy)) == ("APPID", str(error))
+    with override_settings(WXLOGISTICS=["APPID"]):
+        with pytest.raises(ConfigurationError) as raised:
+            wx_settings.APPID  # noqa: B018
+    assert (raised.value.setting, raised.value.setting_name) == (None, "WXLOGISTICS")

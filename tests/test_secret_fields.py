@@ -21,13 +21,9 @@ from django_wxlogistics.admin import WaybillAdmin
 from django_wxlogistics.admin.base import GuardedModelAdmin
 from django_wxlogistics.api.filters import WaybillFilter
 from django_wxlogistics.api.views import WaybillViewSet
+from django_wxlogistics.checks.secrets import check_secret_fields
 from django_wxlogistics.models import AccessToken, ContactAccess, TraceEvent, Waybill
-from django_wxlogistics.secret_fields import (
-    check_secret_fields,
-    secret_fields,
-    secret_in_lookup,
-    secret_values,
-)
+from django_wxlogistics.secret_fields import secret_fields, secret_in_lookup, secret_values
 from tests.factories import TraceEventFactory, WaybillFactory
 
 pytestmark = pytest.mark.django_db

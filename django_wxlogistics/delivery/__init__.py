@@ -43,7 +43,6 @@ to nudge, and the Celery tasks nudge them.
 
 from __future__ import annotations
 
-from .checks import check_delivery_settings
 from .claims import claim_due, claim_many, claim_next
 from .deliver import FOLLOW_SECONDS, Delivered, deliver_many
 from .kinds import OutboxKind
@@ -70,7 +69,6 @@ __all__ = [
     "Result",
     "SweepResult",
     "backoff_seconds",
-    "check_delivery_settings",
     "claim_due",
     "claim_many",
     "claim_next",

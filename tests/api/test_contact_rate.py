@@ -17,7 +17,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from django_wxlogistics.api.checks import check_api_settings
+from django_wxlogistics.checks.api import check_api_settings
 from django_wxlogistics.models import ContactAccess, Waybill
 from django_wxlogistics.sandbox.control import SandboxControl
 from django_wxlogistics.throttling import ContactRateThrottle, parse_contact_rate

@@ -9,7 +9,7 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from django_wxlogistics.api.checks import check_api_settings
+from django_wxlogistics.checks.api import check_api_settings
 from tests.factories import WaybillFactory
 
 WAYBILLS = "/wxlogistics/api/waybills/"

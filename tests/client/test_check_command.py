@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from django_wxlogistics.client import check_client_settings
+from django_wxlogistics.checks.client import check_client_settings
 from django_wxlogistics.models import AccessToken
 from django_wxlogistics.sandbox.server import SandboxServer
 

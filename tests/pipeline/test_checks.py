@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from celery import current_app
 
-from django_wxlogistics.delivery import check_delivery_settings
+from django_wxlogistics.checks.delivery import check_delivery_settings
 
 
 def _ids(settings, **wx):

@@ -1,8 +1,5 @@
-"""System checks of the REST API's settings and the contact rate: ids ``wxlogistics.E040``–``E049``
-and ``W040``–``W049``.
-
-Run by :func:`django_wxlogistics.checks.check_settings`.
-"""
+"""Whether the REST API can be let in as configured: its permission classes and the contact rate
+(E040-E043, W040)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Whether the delivery settings hold together: system checks wxlogistics.W020-W022.
+"""Whether the delivery settings hold together: W020-W022.
 
 The lease against ``TIMEOUT`` is the client's W010.
 """
@@ -11,7 +11,7 @@ from celery import current_app
 from django.core.checks import CheckMessage, Warning
 
 from ..conf import wx_settings
-from .limits import positive
+from ..delivery.limits import positive
 
 
 def check_delivery_settings() -> list[CheckMessage]:
