@@ -5,8 +5,6 @@ Entirely translated, with a next step, and never a secret.
 
 from __future__ import annotations
 
-import re
-
 from django.utils.translation import gettext as _
 
 from .exceptions import (
@@ -21,9 +19,6 @@ from .exceptions import (
     WeChatError,
 )
 from .redaction import redact
-
-#: The setting a ConfigurationError names, e.g. ``WXLOGISTICS['APPID']``.
-_SETTING = re.compile(r"WXLOGISTICS\[(['\"])\w+\1\]")
 
 
 def contact_error_message(exc: BaseException) -> str:
@@ -58,9 +53,7 @@ def contact_error_message(exc: BaseException) -> str:
             % params
         )
     if isinstance(exc, ConfigurationError):
-        return _("The WeChat logistics settings are incomplete: %(problem)s") % {
-            "problem": misconfigured_setting(exc)
-        }
+        return _("The WeChat logistics settings are incomplete: %(problem)s") % {"problem": exc.setting_name}
     if isinstance(exc, WeChatError):
         if code is None:
             return _("WeChat answered with an error.")
@@ -77,9 +70,3 @@ def contact_error_detail(exc: BaseException, *secrets: str) -> str:
     if not isinstance(exc, (WeChatError, ConfigurationError)):
         return ""
     return redact(str(exc), *secrets)
-
-
-def misconfigured_setting(exc: ConfigurationError) -> str:
-    """The setting a configuration error names (``WXLOGISTICS['APPID']``), or ``WXLOGISTICS``."""
-    found = _SETTING.search(str(exc))
-    return found.group() if found else "WXLOGISTICS"

@@ -7,8 +7,10 @@ import pickle
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
+from django.utils import translation
 
 from django_wxlogistics.conf import DEFAULTS, wx_settings
+from django_wxlogistics.contact_errors import contact_error_message
 from django_wxlogistics.exceptions import ConfigurationError
 
 
@@ -68,3 +70,11 @@ def test_a_configuration_error_names_its_setting_as_an_attribute() -> None:
         with pytest.raises(ConfigurationError) as raised:
             wx_settings.APPID  # noqa: B018
     assert (raised.value.setting, raised.value.setting_name) == (None, "WXLOGISTICS")
+
+
+def test_lookup_errors_name_the_setting_from_the_attribute_not_the_text() -> None:
+    error = ConfigurationError("The AppID is missing.", setting="APPID")
+    with translation.override("en"):
+        assert contact_error_message(error) == (
+            "The WeChat logistics settings are incomplete: WXLOGISTICS['APPID']"
+        )

@@ -10,7 +10,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from .. import exceptions
-from ..contact_errors import contact_error_detail, contact_error_message, misconfigured_setting
+from ..contact_errors import contact_error_detail, contact_error_message
 from ..models import Waybill
 from ..throttling import too_many_lookups_message
 from .openapi import OpenApiResponse
@@ -74,7 +74,7 @@ def contact_error(exc: Exception, waybill: Waybill) -> Response:
         return problem(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             _("Contacts are unavailable until the settings are fixed: %(error)s")
-            % {"error": misconfigured_setting(exc)},
+            % {"error": exc.setting_name},
             errmsg=errmsg,
         )
     if isinstance(exc, exceptions.WeChatError):
