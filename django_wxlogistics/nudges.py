@@ -1,8 +1,9 @@
-"""How a nudge reaches the broker: one try, and never more than NUDGE_TIMEOUT of the caller's time.
+"""How a nudge reaches the broker: after the commit, one try, at most NUDGE_TIMEOUT of the caller's time.
 
-A nudge is sent after the shop's commit, inside its request: whatever the broker does (refuses,
-accepts and stays silent, drops connection attempts, answers slowly), the caller is back within
-:data:`NUDGE_TIMEOUT` and the event stays pending for the sweeper.
+A nudge is sent after the shop's commit (:func:`nudge_on_commit`, one for each transaction),
+inside its request: whatever the broker does (refuses, accepts and stays silent, drops
+connection attempts, answers slowly), the caller is back within :data:`NUDGE_TIMEOUT` and the
+event stays pending for the sweeper.
 
 Two bounds make it so. The nudge's own broker connection has socket, connect and read timeouts
 of at most :data:`NUDGE_TIMEOUT` (the shop's Celery settings and the worker's connections are
@@ -20,10 +21,18 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterable
+import weakref
+from collections.abc import Hashable, Iterable
 from typing import Any
 
+from celery import current_app
+from django.db import transaction
+
 logger = logging.getLogger("django_wxlogistics")
+
+#: The Celery tasks a nudge publishes, by name: ``tasks.py`` registers them under these names.
+PUSH_TASK = "django_wxlogistics.tasks.push_trace_event"
+PUSH_MANY_TASK = "django_wxlogistics.tasks.push_trace_events"
 
 #: Seconds the caller of a nudge waits for the broker, all told; also the nudge connection's
 #: socket, connect and read timeouts.
@@ -51,15 +60,13 @@ def nudge(event_ids: Iterable[int]) -> int:
     caller more than :data:`NUDGE_TIMEOUT`: a broker that is down, silent or slow leaves the
     events to the sweeper, which finds them when the broker is back.
     """
-    from .tasks import push_trace_event
-
     ids = list(dict.fromkeys(event_ids))
     if not ids:
         return 0
-    app = push_trace_event.app
+    app = current_app._get_current_object()
     if app.conf.task_always_eager:  # the tasks run here and now; no broker involved
         try:
-            return _publish(ids, producer=None)
+            return _publish(app, ids, producer=None)
         except Exception as exc:
             _warn(len(ids), type(exc).__name__)
             return 0
@@ -95,23 +102,32 @@ def _at_most(value: Any, bound: float) -> float:
     return bound
 
 
-def _publish(ids: list[int], producer: Any, progress: _Job | None = None) -> int:
+def _publish(app: Any, ids: list[int], producer: Any, progress: _Job | None = None) -> int:
     """Send the messages naming ``ids``; returns how many ids they named (so far in ``progress``)."""
     from .delivery import message_size
-    from .tasks import push_trace_event, push_trace_events
 
     size = message_size()
     sent = 0
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
         if len(chunk) == 1:
-            push_trace_event.apply_async((chunk[0],), producer=producer, retry=False)
+            _send(app, PUSH_TASK, (chunk[0],), producer)
         else:
-            push_trace_events.apply_async((chunk,), producer=producer, retry=False)
+            _send(app, PUSH_MANY_TASK, (chunk,), producer)
         sent += len(chunk)
         if progress is not None:
             progress.sent = sent
     return sent
+
+
+def _send(app: Any, name: str, args: tuple[Any, ...], producer: Any) -> None:
+    task = app.tasks.get(name)
+    if task is not None:  # registered here (apps.py imports tasks.py): eager mode runs it
+        task.apply_async(args, producer=producer, retry=False)
+    elif app.conf.task_always_eager:
+        raise LookupError(f"the Celery task {name} is not registered in this process")
+    else:  # the worker knows it by name
+        app.send_task(name, args, producer=producer, retry=False, ignore_result=True)
 
 
 def _warn(count: int, why: str) -> None:
@@ -185,7 +201,7 @@ class _Publisher:
 
     def _send(self, job: _Job) -> None:
         self._connect()
-        _publish(job.ids, self.producer, progress=job)
+        _publish(self.app, job.ids, self.producer, progress=job)
 
     def _connect(self) -> None:
         if self.connection is not None:
@@ -249,3 +265,52 @@ def _forget_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+# --- one nudge for each transaction -------------------------------------------------------
+
+
+class _CommitNudge:
+    """The items one transaction recorded: once it commits, a nudge for the first of each line.
+
+    The others follow in the same worker, which pushes a line's next item as soon as the one
+    before it is done; nudging them too would only send messages that find them waiting.
+    """
+
+    def __init__(self) -> None:
+        self.first: dict[Hashable, tuple[Any, int]] = {}
+        self.fired = False
+
+    def add(self, pk: int, line: Hashable, order: Any) -> None:
+        key = (order, pk)
+        if line not in self.first or key < self.first[line]:
+            self.first[line] = key
+
+    def __call__(self) -> None:
+        self.fired = True
+        nudge(pk for _, pk in self.first.values())
+
+
+_local = threading.local()
+
+
+def nudge_on_commit(pk: int, *, line: Hashable, order: Any, using: str) -> None:
+    """Nudge a worker for item ``pk`` once the transaction on database ``using`` commits (at
+    once outside a transaction); the items of one transaction share their nudges.
+
+    ``line`` and ``order`` say which items go one after the other (a trace event's waybill
+    and action time): each line's first item is nudged. One :class:`_CommitNudge` per
+    transaction collects them, registered with ``transaction.on_commit``. Only Django holds
+    it; this thread finds it again through a weak reference, which dies when Django discards
+    the callback because the transaction, or the savepoint it was registered in, rolled back.
+    """
+    collectors: dict[str, weakref.ref[_CommitNudge]] = _local.__dict__.setdefault("collectors", {})
+    found = collectors.get(using)
+    pending = found() if found is not None else None
+    if pending is not None and not pending.fired and not transaction.get_autocommit(using):
+        pending.add(pk, line, order)
+        return
+    pending = _CommitNudge()
+    pending.add(pk, line, order)  # before on_commit: outside a transaction, it runs at once
+    collectors[using] = weakref.ref(pending)
+    transaction.on_commit(pending, using=using, robust=True)

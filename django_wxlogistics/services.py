@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 from .contacts import Contact
 from .enums import ACTION_MSG_MAX_LENGTH, AccessChannel, ActionType, EventState
 from .models import ContactAccess, TraceEvent, Waybill
-from .nudges import NUDGE_TIMEOUT, nudge
+from .nudges import NUDGE_TIMEOUT, nudge, nudge_on_commit
 from .orders import order_reference
 from .signals import contact_viewed, waybill_registered
 
@@ -138,44 +137,10 @@ def record_trace_event(
         action_time=action_time,
         next_attempt_at=timezone.now(),
     )
-    nudge_on_commit(event)
+    nudge_on_commit(
+        event.pk, line=event.waybill_id, order=event.action_time, using=router.db_for_write(TraceEvent)
+    )
     return event
-
-
-class _CommitNudge:
-    """The events one transaction recorded: once it commits, a nudge for the first of each waybill.
-
-    The others follow in the same worker, which pushes a waybill's next event as soon as the
-    one before it is done; nudging them too would only send messages that find them waiting.
-    """
-
-    def __init__(self) -> None:
-        self.first: dict[int, tuple[datetime, int]] = {}
-
-    def add(self, event: TraceEvent) -> None:
-        key = (event.action_time, event.pk)
-        if event.waybill_id not in self.first or key < self.first[event.waybill_id]:
-            self.first[event.waybill_id] = key
-
-    def __call__(self) -> None:
-        nudge(pk for _, pk in self.first.values())
-
-
-_local = threading.local()
-
-
-def nudge_on_commit(event: TraceEvent) -> None:
-    """Nudge a worker for ``event`` once the current transaction commits (at once outside one)."""
-    connection = transaction.get_connection(router.db_for_write(TraceEvent))
-    pending: _CommitNudge | None = getattr(_local, "pending", None)
-    # The callback still waits for this transaction's commit (a rollback discards it).
-    queued = getattr(connection, "run_on_commit", None)
-    if pending is not None and queued and any(item[1] is pending for item in queued):
-        pending.add(event)
-        return
-    pending = _local.pending = _CommitNudge()
-    pending.add(event)  # before on_commit: outside a transaction, it runs at once
-    transaction.on_commit(pending, using=connection.alias, robust=True)
 
 
 def push_pending_now(events: QuerySet[TraceEvent], *, nudge_workers: bool = True) -> int:

@@ -15,7 +15,7 @@ from django.db import connections
 from . import delivery
 from .conf import wx_settings
 from .delivery import TRACE_EVENTS
-from .services import nudge
+from .nudges import PUSH_MANY_TASK, PUSH_TASK, nudge
 
 
 def _checked_connections() -> None:
@@ -32,7 +32,7 @@ def _checked_connections() -> None:
             connection.close_if_unusable_or_obsolete()
 
 
-@shared_task(name="django_wxlogistics.tasks.push_trace_event", ignore_result=True, acks_late=True)
+@shared_task(name=PUSH_TASK, ignore_result=True, acks_late=True)
 def push_trace_event(event_id: int) -> str:
     """Push trace event ``event_id`` to WeChat if it is due and first in its waybill's line."""
     _checked_connections()
@@ -41,7 +41,7 @@ def push_trace_event(event_id: int) -> str:
     return delivered.outcomes.get(int(event_id), delivery.Outcome.SKIPPED).value
 
 
-@shared_task(name="django_wxlogistics.tasks.push_trace_events", ignore_result=True, acks_late=True)
+@shared_task(name=PUSH_MANY_TASK, ignore_result=True, acks_late=True)
 def push_trace_events(event_ids: list[int]) -> dict[str, int]:
     """Push these trace events, several calls at once; each follows its waybill's line."""
     _checked_connections()

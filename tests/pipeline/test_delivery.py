@@ -353,6 +353,35 @@ def test_a_rolled_back_savepoint_keeps_the_nudge_of_what_committed(sandbox, nudg
 
 
 @pytest.mark.django_db(transaction=True)
+def test_each_transaction_nudges_what_it_committed_and_nothing_a_rollback_discarded(sandbox, nudges):
+    """A rolled-back transaction's nudge is discarded with it: the next transaction, its first
+    events in a savepoint that rolls back too, gets one nudge of its own naming the rest."""
+    a, b, c, d = (_registered(sandbox) for _ in range(4))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        record_trace_event(a, ActionType.PICKED_UP, "outer rolled back")
+        record_trace_event(b, ActionType.PICKED_UP, "outer rolled back")
+        raise RuntimeError("the shop's transaction fails")
+    assert nudges == []
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            record_trace_event(a, ActionType.PICKED_UP, "savepoint rolled back")
+            record_trace_event(c, ActionType.PICKED_UP, "savepoint rolled back")
+            raise RuntimeError("the savepoint rolls back")
+        kept = [record_trace_event(w, ActionType.PICKED_UP, "kept", _at(1)) for w in (c, a)]
+        with transaction.atomic():  # a savepoint that is released: its events commit with the rest
+            kept += [record_trace_event(w, ActionType.PICKED_UP, "kept", _at(1)) for w in (d, b)]
+        record_trace_event(c, ActionType.IN_TRANSIT, "kept, behind its waybill's first", _at(2))
+    assert nudges == [[e.pk for e in kept]]  # one message, each waybill's first event
+    assert sorted(c["body"]["waybill_id"] for c in sandbox.calls(api="logistics.updatePath")) == sorted(
+        [a.waybill_id, b.waybill_id, c.waybill_id, c.waybill_id, d.waybill_id]
+    )
+    assert set(TraceEvent.objects.values_list("action_msg", flat=True)) == {
+        "kept",
+        "kept, behind its waybill's first",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_event_recorded_while_the_earlier_one_is_being_pushed_is_not_left_waiting(sandbox, nudges):
     """The shop records the second event while a worker pushes the first: neither sees the
     other's uncommitted work, and the second must still go without the sweeper."""
