@@ -37,12 +37,15 @@ class ConfigurationError(ImproperlyConfigured):
 
 
 class WeChatError(Exception):
-    """WeChat (or the way to it) answered with an error.
+    """The root of every error of a call to WeChat.
 
     ``errcode`` is WeChat's code (``None`` for network and HTTP errors), ``errmsg`` its
     text, ``api`` the API name (e.g. ``"logistics.updatePath"``).
     """
 
+    #: what went wrong, in a few words: the start of ``str(error)``. English, like WeChat's
+    #: errmsg beside it: the text is logged, kept in ``last_errmsg`` and shown as ``errmsg``.
+    summary = "WeChat (or the way to it) answered with an error"
     #: errcodes this class stands for; used by :func:`error_for_errcode`.
     errcodes: tuple[int, ...] = ()
     #: what the caller should do, in a few words, shown after WeChat's answer.
@@ -96,7 +99,8 @@ class WeChatError(Exception):
     answer_label = "WeChat answered"
 
     def describe(self) -> str:
-        return (self.__doc__ or "WeChat returned an error").strip().splitlines()[0].rstrip(".")
+        """:attr:`summary`: what went wrong, without WeChat's answer or the advice."""
+        return self.summary
 
 
 def _rebuild(
@@ -106,37 +110,43 @@ def _rebuild(
 
 
 class TransientError(WeChatError):
-    """WeChat is busy, unreachable or rate limiting us."""
+    """Try again later: WeChat is busy (-1), unreachable, or rate limiting (45009, 45011)."""
 
+    summary = "WeChat is busy, unreachable or rate limiting us"
     errcodes: tuple[int, ...] = (-1, 45009, 45011)
     advice = "Retry later"
     retryable = True
 
 
 class NetworkError(TransientError):
-    """WeChat could not be reached (connection error or timeout)."""
+    """No answer came: the connection failed or timed out (``errcode`` is None)."""
 
+    summary = "WeChat could not be reached (connection error or timeout)"
     answer_label = "the connection failed with"
 
 
 class ServerError(TransientError):
-    """WeChat answered with a server error or with something that is not its JSON."""
+    """An HTTP 5xx, or an answer that is not WeChat's JSON (a proxy's error page)."""
+
+    summary = "WeChat answered with a server error or with something that is not its JSON"
 
 
 class RateLimited(TransientError):
-    """WeChat is rate limiting this app."""
+    """WeChat's per-app call quota is used up for now (45009, 45011)."""
 
+    summary = "WeChat is rate limiting this app"
     errcodes = (45009, 45011)
     advice = "Retry later, and slower"
 
 
 class TokenStoreError(TransientError):
-    """The shared access token could not be read or stored in the database.
+    """The ``AccessToken`` row could not be locked, read or written.
 
     ``errmsg`` says why: another process holding the lock for too long, or what the
     database answered (e.g. ``database is locked``).
     """
 
+    summary = "The shared access token could not be read or stored in the database"
     advice = "Retry later; if it persists, check the database (is `manage.py migrate` done?)"
 
     def __str__(self) -> str:
@@ -145,50 +155,58 @@ class TokenStoreError(TransientError):
 
 
 class AccessTokenError(WeChatError):
-    """The access token was missing, invalid or expired."""
+    """WeChat refused the access token (40001, 40014, 42001, 41001); the client fetches another."""
 
+    summary = "The access token was missing, invalid or expired"
     errcodes = (40001, 40014, 42001, 41001)
     advice = "Fetch a new access token and repeat the call once"
 
 
 class PermanentError(WeChatError):
-    """WeChat rejected the call; repeating it will not help."""
+    """Retrying cannot help: the data or the settings must change first. Unknown errcodes land here."""
 
+    summary = "WeChat rejected the call; repeating it will not help"
     advice = "Fix the data before trying again"
 
 
 class WaybillNotFound(PermanentError):
-    """Waybill not found."""
+    """WeChat does not know the ``waybill_id`` (40199)."""
 
+    summary = "Waybill not found"
     errcodes = (40199,)
     advice = "Check the waybill_id"
 
 
 class InvalidWaybillToken(PermanentError):
-    """The waybill's token is wrong."""
+    """The waybill's token is not the one WeChat gave for it (9300507)."""
 
+    summary = "The waybill's token is wrong"
     errcodes = (9300507,)
     advice = "Use the Token from the order placement event for this waybill"
 
 
 class InvalidCredentials(PermanentError):
-    """The AppID or AppSecret is wrong."""
+    """WeChat refused the credentials or the server's IP when a token was fetched."""
 
+    summary = "The AppID or AppSecret is wrong"
     errcodes = (40013, 40125, 40164, 41002, 41004)
     advice = "Check WXLOGISTICS['APPID'], WXLOGISTICS['APPSECRET'] and the server's IP allowlist"
 
 
 class InvalidRequest(PermanentError):
-    """WeChat could not accept the request's data."""
+    """WeChat refused the request's data (47001, 44002, 40003, 40097)."""
 
+    summary = "WeChat could not accept the request's data"
     errcodes = (47001, 44002, 40003, 40097)
 
 
 class InvalidRequestData(InvalidRequest, ValueError):
-    """The request's data is not valid; nothing was sent to WeChat.
+    """The client refused the data before any call; also a ``ValueError``.
 
     ``errmsg`` says which value is wrong and how to fix it.
     """
+
+    summary = "The request's data is not valid; nothing was sent to WeChat"
 
     def __str__(self) -> str:
         where = f"{self.api}: " if self.api else ""
@@ -196,8 +214,9 @@ class InvalidRequestData(InvalidRequest, ValueError):
 
 
 class ApiUnauthorized(PermanentError):
-    """This app is not allowed to call this API."""
+    """The AppID lacks the right to this API (48001, 48004)."""
 
+    summary = "This app is not allowed to call this API"
     errcodes = (48001, 48004)
     advice = "Enable the logistics service for this AppID in the WeChat admin console"
 

@@ -255,3 +255,18 @@ def test_exceptions_survive_pickling() -> None:
         502,
     )
     assert str(copy) == str(error)
+
+
+def test_the_message_starts_with_the_class_summary_whatever_its_docstring() -> None:
+    class Undocumented(PermanentError):
+        pass
+
+    class Documented(PermanentError):
+        """A shop's own subclass: what is written here only documents it."""
+
+    for cls in (Undocumented, Documented):
+        assert str(cls(40199, "not found", "logistics.getContact")) == (
+            "logistics.getContact: WeChat rejected the call; repeating it will not help "
+            "(WeChat answered errcode 40199, errmsg 'not found'). Fix the data before trying again"
+        )
+    assert WaybillNotFound.summary == "Waybill not found"
