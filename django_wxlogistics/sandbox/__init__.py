@@ -7,6 +7,10 @@
     ...
     server.stop()
 
+It plays WeChat's side of the order events too: ``ctl.configure_push(url=…, token=…, aes_key=…,
+appid=…)``, then ``ctl.place_order()`` pushes ``add_waybill`` to the shop's events URL and makes
+the waybill the shop answers with known, with its Token; ``ctl.cancel_order(order_id)``.
+
 It needs no Django settings: ``python -m django_wxlogistics.sandbox --port 8900``.
 """
 

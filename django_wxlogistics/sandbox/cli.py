@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -11,7 +12,12 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from .faults import ALL_APIS, BUSINESS_APIS, FAULT_KINDS, FaultPlan
+from .pusher import FORMATS, MODES
 from .server import SandboxServer
+
+#: the push's Token and EncodingAESKey may come from the environment, kept off command lines
+PUSH_TOKEN_ENV = "WXLOGISTICS_PUSH_TOKEN"  # noqa: S105 (a variable's name)
+PUSH_AES_KEY_ENV = "WXLOGISTICS_ENCODING_AES_KEY"
 
 
 class Writer(Protocol):
@@ -58,6 +64,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed", type=int, default=None, help="seed of the fault injection, for repeatable runs"
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each call")
+    push = parser.add_argument_group("order events pushed to the shop (add_waybill, cancel_waybill)")
+    push.add_argument(
+        "--push-url",
+        default=None,
+        help="the shop's events URL, e.g. http://127.0.0.1:8000/wxlogistics/events/",
+    )
+    push.add_argument(
+        "--push-token",
+        default=None,
+        help=f"the shop's PUSH_TOKEN (default: ${PUSH_TOKEN_ENV})",
+    )
+    push.add_argument(
+        "--push-aes-key",
+        default=None,
+        help=f"the shop's ENCODING_AES_KEY, 43 characters (default: ${PUSH_AES_KEY_ENV})",
+    )
+    push.add_argument(
+        "--push-appid", default=None, help="the AppID safe-mode pushes are encrypted for (default: --appid)"
+    )
+    push.add_argument("--push-format", choices=FORMATS, default="json", help="JSON or XML (default json)")
+    push.add_argument(
+        "--push-mode", choices=MODES, default="safe", help="safe (encrypted, the default) or plain"
+    )
 
 
 def build_server(options: dict[str, Any]) -> SandboxServer:
@@ -77,6 +106,14 @@ def build_server(options: dict[str, Any]) -> SandboxServer:
         raise ValueError("--token-ttl must be at least 1 second")
     if options["token_grace"] < 0:
         raise ValueError("--token-grace must not be negative")
+    push = {
+        "url": options.get("push_url"),
+        "token": options.get("push_token") or os.environ.get(PUSH_TOKEN_ENV) or None,
+        "aes_key": options.get("push_aes_key") or os.environ.get(PUSH_AES_KEY_ENV) or None,
+        "appid": options.get("push_appid") or options["appid"],
+        "format": options.get("push_format") or "json",
+        "mode": options.get("push_mode") or "safe",
+    }
     return SandboxServer(
         host=options["host"],
         port=options["port"],
@@ -87,6 +124,7 @@ def build_server(options: dict[str, Any]) -> SandboxServer:
         token_grace=options["token_grace"],
         auto_register=options["auto_register"],
         faults=faults.to_dict(),
+        push=push,
     )
 
 
@@ -124,6 +162,11 @@ def serve(options: dict[str, Any], out: Writer = sys.stdout) -> int:
         out.write(f"WeChat logistics sandbox listening on {server.url}\n")
         out.write(f"  point WXLOGISTICS['API_BASE_URL'] at {server.url}\n")
         out.write(f"  trace pages and control API: {server.url}/__sandbox__/\n")
+        push = server.state.orders.config
+        if push.url:
+            out.write(
+                f"  orders placed here are pushed to {push.url} ({push.format.upper()}, {push.mode} mode)\n"
+            )
         out.flush()
         while not done.wait(0.5):
             pass
@@ -139,7 +182,8 @@ def serve(options: dict[str, Any], out: Writer = sys.stdout) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m django_wxlogistics.sandbox",
-        description="A fake WeChat logistics API (token, updatePath, getContact) for development and tests.",
+        description="A fake WeChat logistics API (token, updatePath, getContact, order events) "
+        "for development and tests.",
     )
     add_arguments(parser)
     return serve(vars(parser.parse_args(argv)))

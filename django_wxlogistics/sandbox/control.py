@@ -15,14 +15,24 @@ if TYPE_CHECKING:
 
 
 def _secrets_in(payload: Any) -> list[str]:
-    """The tokens and secrets a control request carries (a waybill's token, the app secret)."""
+    """The tokens and secrets a control request carries (a waybill's token, the app secret,
+    the push's Token and EncodingAESKey, an order's Token and BizPwd)."""
     if not isinstance(payload, dict):
         return []
-    return [v for k, v in payload.items() if isinstance(v, str) and ("token" in k or "secret" in k)]
+    words = ("token", "secret", "aes_key", "pwd")
+    return [v for k, v in payload.items() if isinstance(v, str) and any(w in k.lower() for w in words)]
 
 
 class SandboxControlError(RuntimeError):
-    """The control API refused a request; the message says why."""
+    """The control API refused a request; the message says why.
+
+    ``data`` is the reply's JSON, if any: for an order the shop did not accept, ``data["order"]``
+    is the order as it stands (its state, the shop's ResultCode or what went wrong).
+    """
+
+    def __init__(self, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.data = data
 
 
 class SandboxControl:
@@ -56,7 +66,9 @@ class SandboxControl:
                 message = data.get("error")
             else:  # e.g. a proxy's page quoting the request: redacted whole, then cut
                 message = redact(response.text, *_secrets_in(kwargs.get("json")))[:200]
-            raise SandboxControlError(f"{method} /__sandbox__/{endpoint}: {response.status_code} {message}")
+            raise SandboxControlError(
+                f"{method} /__sandbox__/{endpoint}: {response.status_code} {message}", data
+            )
         return data
 
     # -- waybills ------------------------------------------------------------------------
@@ -91,6 +103,91 @@ class SandboxControl:
     def trace_url(self, waybill_id: str, lang: str = "zh") -> str:
         """The address of the waybill's trace page ("zh" or "en")."""
         return f"{self.url}/__sandbox__/trace/{quote(waybill_id, safe='')}?lang={lang}"
+
+    # -- orders: WeChat's order events, pushed to the shop ---------------------------------
+
+    def configure_push(
+        self,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        aes_key: str | None = None,
+        appid: str | None = None,
+        format: str | None = None,
+        mode: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Where orders are pushed: the shop's events URL, its PUSH_TOKEN, ENCODING_AES_KEY and
+        AppID, "json" or "xml", "safe" or "plain". Options not given stay as they are."""
+        options = {
+            "url": url,
+            "token": token,
+            "aes_key": aes_key,
+            "appid": appid,
+            "format": format,
+            "mode": mode,
+            "timeout": timeout,
+        }
+        payload = {k: v for k, v in options.items() if v is not None}
+        return self._request("POST", "push", json=payload)["push"]
+
+    def push_config(self) -> dict[str, Any]:
+        """The push configuration (the Token and the key shown only as set, ``"***"``, or not)."""
+        return self._request("GET", "push")["push"]
+
+    def place_order(
+        self,
+        order_id: str | None = None,
+        *,
+        waybill_id: str | None = None,
+        sender: dict[str, str] | None = None,
+        receiver: dict[str, str] | None = None,
+        fault: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Place an order as a merchant's mini program would: the sandbox pushes ``add_waybill``.
+
+        ``sender``/``receiver`` and ``fields`` use WeChat's field names (``Name``, ``Mobile``…;
+        ``Remark=``, ``Cargo=``, ``Token=``…); each given replaces the sandbox's default. Without
+        ``waybill_id`` WayBillID is "0": the shop assigns one. Returns the order once the shop
+        accepted it, its waybill now known to updatePath; SandboxControlError otherwise.
+        ``fault``: "duplicate", "concurrent_duplicate", "bad_signature", "wrong_appid" or
+        "stale_timestamp".
+        """
+        payload: dict[str, Any] = dict(fields)
+        for name, value in (("OrderID", order_id), ("WayBillID", waybill_id)):
+            if value is not None:
+                payload[name] = value
+        for name, party in (("Sender", sender), ("Receiver", receiver)):
+            if party is not None:
+                payload[name] = party
+        if fault is not None:
+            payload["fault"] = fault
+        return self._request("POST", "orders", json=payload)["order"]
+
+    def repeat_order(self, order_id: str, *, fault: str | None = None) -> dict[str, Any]:
+        """Push the order's ``add_waybill`` again, as WeChat does when an answer is late."""
+        return self._order_action(order_id, "repeat", fault)
+
+    def cancel_order(self, order_id: str, *, fault: str | None = None) -> dict[str, Any]:
+        """Push ``cancel_waybill`` for a placed order; returns it cancelled."""
+        return self._order_action(order_id, "cancel", fault)
+
+    def _order_action(self, order_id: str, action: str, fault: str | None) -> dict[str, Any]:
+        payload = {"fault": fault} if fault is not None else {}
+        return self._request("POST", f"orders/{quote(order_id, safe='')}/{action}", json=payload)["order"]
+
+    def orders(self) -> list[dict[str, Any]]:
+        """Every order placed, oldest first."""
+        return self._request("GET", "orders")["orders"]
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        return self._request("GET", f"orders/{quote(order_id, safe='')}")["order"]
+
+    def pushes(self, order_id: str | None = None, event: str | None = None) -> list[dict[str, Any]]:
+        """Every push and the shop's answer, oldest first; filter by order and/or event."""
+        params = {k: v for k, v in (("order_id", order_id), ("event", event)) if v}
+        return self._request("GET", "pushes", params=params)["pushes"]
 
     # -- calls ---------------------------------------------------------------------------
 
@@ -182,7 +279,8 @@ class SandboxControl:
         return self._request("POST", "config", json=payload)
 
     def reset(self) -> None:
-        """Forget waybills, calls, tokens and faults; options return to their start values."""
+        """Forget waybills, orders, calls, tokens and faults; options (the push's too) return to
+        their start values."""
         self._request("POST", "reset")
 
     def close(self) -> None:

@@ -1,13 +1,15 @@
-"""The JSON control API under ``/__sandbox__/``: register waybills, read calls, set faults,
-move the clock."""
+"""The JSON control API under ``/__sandbox__/``: register waybills, place orders, read calls and
+pushes, set faults, move the clock."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from . import trace_page
+from . import order_page, trace_page
+from .control_orders import route_orders, route_page_forms
 from .faults import FaultPlan
 from .replies import Reply, html_reply, json_reply
 
@@ -51,11 +53,20 @@ def _move_clock(server: SandboxHTTPServer, data: dict[str, Any]) -> dict[str, An
 
 
 def handle_control(
-    server: SandboxHTTPServer, method: str, path: str, query: dict[str, str], raw: bytes
+    server: SandboxHTTPServer,
+    method: str,
+    path: str,
+    query: dict[str, str],
+    raw: bytes,
+    headers: Mapping[str, str] | None = None,
 ) -> Reply:
     """Answer one control request; ``path`` is relative to ``/__sandbox__``."""
+    path = path.rstrip("/") or "/"
     try:
-        return _route(server, method, path.rstrip("/") or "/", query, raw)
+        reply = route_page_forms(server.state, method, path, raw, headers or {})
+        if reply is None:
+            reply = route_orders(server.state, method, path, query, raw)
+        return reply if reply is not None else _route(server, method, path, query, raw)
     except ValueError as exc:
         return _error(str(exc))
 
@@ -64,13 +75,15 @@ def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, s
     state = server.state
     lang = query.get("lang", "zh")
     if path == "/" and method == "GET":
-        return html_reply(trace_page.render_index(state.waybill_list(), lang))
+        orders = order_page.render_orders(state.orders, lang, query.get("problem"))
+        return html_reply(trace_page.render_index(state.waybill_list(), lang, before=orders))
     if path.startswith("/trace/") and method == "GET":
         waybill_id = unquote(path[len("/trace/") :])
         events = state.trace(waybill_id)
         if events is None:
             return html_reply(trace_page.render_not_found(waybill_id, lang), status=404)
-        return html_reply(trace_page.render_trace(waybill_id, events, lang))
+        steps = order_page.render_order_steps(state.orders, waybill_id, lang)
+        return html_reply(trace_page.render_trace(waybill_id, events, lang, after=steps))
     if path == "/waybills":
         if method == "GET":
             return json_reply({"waybills": state.waybill_list()})
@@ -131,7 +144,8 @@ def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, s
         if method == "POST":
             return json_reply(state.configure(_json_body(raw)))
     return _error(
-        f"no control endpoint {method} /__sandbox__{path}; see the sandbox documentation "
-        "for waybills, calls, faults, expire_tokens, clock, release, reset, stats and config",
+        f"no control endpoint {method} /__sandbox__{path}; see the sandbox documentation for "
+        "waybills, orders, pushes, push, calls, faults, expire_tokens, clock, release, reset, stats "
+        "and config",
         status=404,
     )

@@ -6,10 +6,18 @@
         assert wechat_sandbox.trace("SF1234567890")[0]["action_type"] == 300002
 
 One server serves the whole session; each test starts from a reset sandbox. When Django
-settings are configured, ``WXLOGISTICS["API_BASE_URL"]`` points at it for the test.
+settings are configured, ``WXLOGISTICS["API_BASE_URL"]`` points at it for the test, and the
+orders it places are signed and encrypted with the settings' PUSH_TOKEN, ENCODING_AES_KEY and
+APPID (safe mode with a key, plain without): only the shop's events URL is left to give::
+
+    def test_an_order_becomes_a_waybill(wechat_sandbox, live_server):
+        wechat_sandbox.configure_push(url=live_server.url + "/wxlogistics/events/")
+        order = wechat_sandbox.place_order()
+
 A marker sets options for one test::
 
     @pytest.mark.wechat_sandbox(auto_register=True, faults={"error_rate": 0.5, "seed": 1})
+    @pytest.mark.wechat_sandbox(push={"format": "xml", "mode": "plain"})
 """
 
 from __future__ import annotations
@@ -21,16 +29,16 @@ from typing import Any
 
 import pytest
 
-from .control import SandboxControl
+from .control import SandboxControl, SandboxControlError
 from .server import SandboxServer
 
-MARKER_OPTIONS = ("auto_register", "token_ttl", "token_grace", "faults")
+MARKER_OPTIONS = ("auto_register", "token_ttl", "token_grace", "faults", "push")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "wechat_sandbox(auto_register=None, token_ttl=None, token_grace=None, faults=None): "
+        "wechat_sandbox(auto_register=None, token_ttl=None, token_grace=None, faults=None, push=None): "
         "options of the wechat_sandbox fixture for this test",
     )
 
@@ -52,6 +60,11 @@ def wechat_sandbox(
     """A reset sandbox for this test, with ``WXLOGISTICS["API_BASE_URL"]`` pointing at it."""
     wechat_sandbox_server.reset()
     control = SandboxControl(wechat_sandbox_server.url, server=wechat_sandbox_server)
+    push = _push_settings()
+    if push:
+        # Settings a test means to be wrong (a short key, say) leave the push to the test.
+        with contextlib.suppress(SandboxControlError):
+            control.configure_push(**push)
     marker = request.node.get_closest_marker("wechat_sandbox")
     if marker is not None:
         _apply_marker(control, marker)
@@ -72,11 +85,25 @@ def _apply_marker(control: SandboxControl, marker: pytest.Mark) -> None:
             f"@pytest.mark.wechat_sandbox: unknown option(s) {', '.join(sorted(unknown))}; "
             f"use {', '.join(MARKER_OPTIONS)}"
         )
-    options = {k: v for k, v in marker.kwargs.items() if k != "faults"}
+    options = {k: v for k, v in marker.kwargs.items() if k not in ("faults", "push")}
     if options:
         control.configure(**options)
     if marker.kwargs.get("faults"):
         control.set_faults(**marker.kwargs["faults"])
+    if marker.kwargs.get("push"):
+        control.configure_push(**marker.kwargs["push"])
+
+
+def _push_settings() -> dict[str, Any]:
+    """The shop's side of the push from its WXLOGISTICS settings, if Django has them."""
+    settings = _django_settings()
+    config = getattr(settings, "WXLOGISTICS", None) if settings is not None else None
+    if not isinstance(config, dict) or not config.get("PUSH_TOKEN"):
+        return {}
+    push = {"token": config["PUSH_TOKEN"], "mode": "plain"}
+    if config.get("ENCODING_AES_KEY") and config.get("APPID"):
+        push.update(aes_key=config["ENCODING_AES_KEY"], appid=config["APPID"], mode="safe")
+    return push
 
 
 def _django_settings() -> Any:

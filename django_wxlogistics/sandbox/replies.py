@@ -13,12 +13,15 @@ OK: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
 
 
 class Reply:
-    __slots__ = ("body", "content_type", "payload", "status")
+    __slots__ = ("body", "content_type", "headers", "payload", "status")
 
-    def __init__(self, status: int, payload: Any, *, content_type: str = JSON) -> None:
+    def __init__(
+        self, status: int, payload: Any, *, content_type: str = JSON, headers: dict[str, str] | None = None
+    ) -> None:
         self.status = status
         self.payload = payload  # what the call log records
         self.content_type = content_type
+        self.headers = headers or {}
         if isinstance(payload, bytes):
             self.body = payload
         elif isinstance(payload, str):
@@ -33,6 +36,11 @@ def json_reply(payload: Any, status: int = 200) -> Reply:
 
 def html_reply(page: str, status: int = 200) -> Reply:
     return Reply(status, page, content_type=HTML)
+
+
+def redirect(location: str) -> Reply:
+    """303 See Other: after a form on the sandbox's page, the browser shows ``location``."""
+    return Reply(303, b"", content_type=HTML, headers={"Location": location})
 
 
 def wechat_error(errcode: int, errmsg: str) -> Reply:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .control_api import handle_control
 from .faults import FaultDecision, FaultInjector, FaultPlan
+from .pusher import PushConfig
 from .replies import Reply, wechat_error
 from .state import SandboxState
 from .wechat_api import ROUTES, body_for_log, handle, parse_json
@@ -203,6 +204,8 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -268,7 +271,8 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
     # -- the control API and trace pages ---------------------------------------------------
 
     def _control(self, method: str, path: str, query: dict[str, str], raw: bytes) -> Reply:
-        return handle_control(self.server, method, path, query, raw)
+        headers = {name.title(): value for name, value in self.headers.items()}
+        return handle_control(self.server, method, path, query, raw, headers)
 
 
 class SandboxServer:
@@ -292,6 +296,7 @@ class SandboxServer:
         auto_register: bool = False,
         faults: dict[str, Any] | None = None,
         max_calls: int = 100_000,
+        push: dict[str, Any] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -302,6 +307,7 @@ class SandboxServer:
             token_grace=token_grace,
             auto_register=auto_register,
             max_calls=max_calls,
+            push=PushConfig().updated(push or {}),
         )
         self.faults = FaultInjector(default_seed=seed, clock=self.state.clock.now)
         if faults:
@@ -332,7 +338,7 @@ class SandboxServer:
         return f"http://{host}:{self.port}"
 
     def reset(self) -> None:
-        """Forget waybills, calls, tokens and faults (the ``reset`` of the control API)."""
+        """Forget waybills, orders, calls, tokens and faults (the ``reset`` of the control API)."""
         if self._httpd is not None:
             self._httpd.reset()
         else:

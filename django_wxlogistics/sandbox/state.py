@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import SandboxClock
+from .orders import OrderBook, register
+from .pusher import PushConfig
 
 #: The contacts of the getContact example in WeChat's documentation.
 DEFAULT_SENDER: dict[str, str] = {
@@ -99,6 +101,7 @@ class SandboxState:
         token_grace: float = 300.0,
         auto_register: bool = False,
         max_calls: int = 100_000,
+        push: PushConfig | None = None,
     ) -> None:
         self.appid = appid
         self.secret = secret
@@ -109,6 +112,8 @@ class SandboxState:
         #: token lifetimes are measured by it; the control API moves it (``/__sandbox__/clock``)
         self.clock = SandboxClock()
         self.calls: deque[dict[str, Any]] = deque(maxlen=max_calls)
+        #: orders placed in the sandbox, pushed to the shop, and the push log
+        self.orders = OrderBook(push or PushConfig())
         self.reset()
 
     def reset(self) -> None:
@@ -122,6 +127,7 @@ class SandboxState:
             self.waybills: dict[str, SandboxWaybill] = {}
             self.calls.clear()
             self.counters: Counter[str] = Counter()
+        self.orders.reset()
         self.clock.reset()
 
     # -- configuration ------------------------------------------------------------------
@@ -265,7 +271,17 @@ class SandboxState:
         return waybill
 
     def find_waybill(self, waybill_id: str, token: str) -> SandboxWaybill | None:
-        """The waybill, auto-registered with ``token`` if that switch is on; None if unknown."""
+        """The waybill, auto-registered with ``token`` if that switch is on; None if unknown.
+
+        An order placed in the sandbox whose answer is still on its way makes its waybill known
+        at its first call: the shop may push a trace before WeChat has read its answer.
+        """
+        with self.lock:
+            known = waybill_id in self.waybills
+        if not known and token:
+            order = self.orders.awaiting(token)
+            if order is not None:
+                register(self, order, waybill_id)
         with self.lock:
             waybill = self.waybills.get(waybill_id)
             if waybill is None and self.auto_register and token:
@@ -335,4 +351,6 @@ class SandboxState:
                 "faults_by_kind": faults_by_kind,
                 "events_accepted": counters.get("events_accepted", 0),
                 "waybills": len(self.waybills),
+                "orders": len(self.orders.orders),
+                "pushes": len(self.orders.pushes),
             }

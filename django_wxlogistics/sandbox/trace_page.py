@@ -50,6 +50,9 @@ li:before{content:"";position:absolute;left:-7px;top:2px;width:12px;height:12px;
 li:first-child:before{background:#07c160}
 li:first-child .label{color:#07c160}
 .label{font-weight:600}.time{color:#888;font-size:13px}.msg{margin:4px 0}
+h2{font-size:16px;margin:4px 0 8px}table{border-collapse:collapse;width:100%;font-size:14px}
+th,td{text-align:left;padding:4px;border-bottom:1px solid #eee;vertical-align:top}
+label{display:inline-block;margin:0 8px 6px 0}
 """
 
 
@@ -82,8 +85,8 @@ def format_time(action_time: Any) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def render_trace(waybill_id: str, events: list[dict[str, Any]], lang: str) -> str:
-    """The trace of one waybill, latest first, as on WeChat's trace page."""
+def render_trace(waybill_id: str, events: list[dict[str, Any]], lang: str, after: str = "") -> str:
+    """The trace of one waybill, latest first, as on WeChat's trace page; ``after``: HTML below it."""
     lang = _lang(lang)
     text = TEXT[lang]
     # Latest first by action_time; equal times keep the order WeChat received them in.
@@ -102,7 +105,7 @@ def render_trace(waybill_id: str, events: list[dict[str, Any]], lang: str) -> st
         timeline = f"<p>{escape(text['empty'])}</p>"
     body = (
         f'<div class="card">{escape(text["waybill"])}: <strong>{escape(waybill_id)}</strong></div>'
-        f'<div class="card">{timeline}</div>'
+        f'<div class="card">{timeline}</div>{after}'
         f'<p><a href="/__sandbox__/?lang={lang}">{escape(text["back"])}</a></p>'
     )
     return _page(text["title"], body, lang, f"?lang={_other(lang)}")
@@ -118,8 +121,8 @@ def render_not_found(waybill_id: str, lang: str) -> str:
     return _page(text["title"], body, lang, f"?lang={_other(lang)}")
 
 
-def render_index(waybills: list[dict[str, Any]], lang: str) -> str:
-    """Every registered waybill, each linking to its trace page."""
+def render_index(waybills: list[dict[str, Any]], lang: str, before: str = "") -> str:
+    """Every registered waybill, each linking to its trace page; ``before``: HTML above them."""
     lang = _lang(lang)
     text = TEXT[lang]
     if waybills:
@@ -132,4 +135,4 @@ def render_index(waybills: list[dict[str, Any]], lang: str) -> str:
         body = f'<div class="card"><ol>{rows}</ol></div>'
     else:
         body = f'<div class="card"><p>{escape(text["no_waybills"])}</p></div>'
-    return _page(text["index_title"], body, lang, f"?lang={_other(lang)}")
+    return _page(text["index_title"], before + body, lang, f"?lang={_other(lang)}")
