@@ -1,18 +1,19 @@
 """The claim and the record as portable ORM queries: the path of every database but PostgreSQL.
 
 The same conditions as the statements of :mod:`.postgres`, in a few queries each: a claim
-is three or four (the heads, a look at what follows them, the chains, a read of what was
-leased), a record two per claim (the items, their lines' latest action).
+is three or four (the heads, a read of them with their lines, a look at what follows them,
+the chains), a record two per claim (the items, their lines' latest action).
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from django.db.models import F, OuterRef, Q, Subquery, Window
+from django.db.models import F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from ...enums import EventState
@@ -45,54 +46,71 @@ class OrmStorage:
         )
         if not claimed:
             return []
-        chained: list[int] = []
-        if lease.chain > 1:
-            chained = self._lease_chains(
-                items.filter(state=EventState.SENDING, claim_id=lease.claim_id), lease
-            )
-        leased = (
-            self.objects.filter(Q(**{f"{by}__in": keys}) | Q(pk__in=chained))
-            .filter(state=EventState.SENDING, claim_id=lease.claim_id)
-            .select_related(kind.line)
-            .order_by(*kind.order)
+        # What this claim leased, read by the keys and the claim's id, with their lines.
+        leased = list(
+            items.filter(state=EventState.SENDING, claim_id=lease.claim_id).select_related(kind.line)
         )
-        return list(leased)
+        if lease.chain > 1:
+            leased += self._lease_chains(leased, lease)
+        leased.sort(key=lambda item: tuple(getattr(item, name) for name in kind.order))
+        return leased
 
-    def _lease_chains(self, heads: Any, lease: Lease) -> list[int]:
-        """Lease, under the heads' own claim, the due items that follow each head in its line.
+    def _lease_chains(self, heads: list[Any], lease: Lease) -> list[Any]:
+        """Lease, under the heads' own claim, the due items that follow each head in its line;
+        returns them, each with its line's row.
 
         Nobody else can lease these items meanwhile: each stands behind a head this claim holds.
+        The heads' lines go to the database as a list: as a subquery, statistics that have
+        not yet counted a burst can make the look-up a loop over every unsent item.
         """
         kind, line = self.kind, self.kind.line_attname
+        lines = {kind.line_of(head): getattr(head, kind.line) for head in heads}
+        fields = [f.attname for f in kind.model._meta.concrete_fields]
         ranked = (
-            self.objects.filter(**{f"{line}__in": heads.values(line)}, state__in=UNSENT)
+            self.objects.filter(**{f"{line}__in": list(lines)}, state__in=UNSENT)
             .annotate(
                 rank=Window(RowNumber(), partition_by=[F(line)], order_by=[F(name) for name in kind.order])
             )
             .filter(rank__lte=lease.chain)
             .order_by(line, "rank")
-            .values_list("pk", line, "state", "claim_id", "next_attempt_at")
+            .values_list(*fields)
         )
-        picked: list[int] = []
+        picked: dict[int, tuple[Any, ...]] = {}
         open_lines: set[int] = set()
-        for pk, line_pk, state, held, due_at in ranked:
-            if state == EventState.SENDING:  # the head (or another claim's item: the line stops)
-                if held == lease.claim_id:
+        for row in ranked:
+            values = dict(zip(fields, row, strict=True))
+            line_pk = values[line]
+            if values["state"] == EventState.SENDING:  # the head (or another claim's item: the line stops)
+                if values["claim_id"] == lease.claim_id:
                     open_lines.add(line_pk)
                 else:
                     open_lines.discard(line_pk)
-            elif line_pk in open_lines and due_at <= lease.now:
-                picked.append(pk)
+            elif line_pk in open_lines and values["next_attempt_at"] <= lease.now:
+                picked[values[kind.model._meta.pk.attname]] = row
             else:
                 open_lines.discard(line_pk)
-        if picked:
-            self.objects.filter(pk__in=picked, state=EventState.PENDING).update(
-                state=EventState.SENDING,
-                lease_expires_at=lease.expires,
-                claim_id=lease.claim_id,
-                updated_at=lease.now,
+        if not picked:
+            return []
+        changes = {
+            "state": EventState.SENDING,
+            "lease_expires_at": lease.expires,
+            "claim_id": lease.claim_id,
+            "updated_at": lease.now,
+        }
+        updated = self.objects.filter(pk__in=list(picked), state=EventState.PENDING).update(**changes)
+        if updated != len(picked):  # changed meanwhile (an operator's action): keep what was leased
+            mine = set(
+                self.objects.filter(pk__in=list(picked), claim_id=lease.claim_id).values_list("pk", flat=True)
             )
-        return picked
+            picked = {pk: row for pk, row in picked.items() if pk in mine}
+        chained = []
+        for row in picked.values():
+            item = kind.model.from_db(self.alias, fields, row)
+            for name, value in changes.items():
+                setattr(item, name, value)
+            setattr(item, kind.line, copy.copy(lines[getattr(item, line)]))
+            chained.append(item)
+        return chained
 
     def settle(
         self, sent: list[Claim], follow: list[int], room: int, *, drain: bool, lease: Lease

@@ -6,6 +6,14 @@ marks the successes sent, sets their lines' latest field and leases what comes n
 (:meth:`PostgresStorage.settle`). They do what :mod:`.orm` does in several queries, with
 the same conditions. The statements are written for any :class:`~..kinds.OutboxKind`:
 only its table and column names are put into the text; every value is a parameter.
+
+Their plans must not depend on the statistics. A shop's table is mostly sent items, and
+autoanalyze waits for a tenth of it to change: after a burst, the statistics say "nothing
+pending" for a long while, and every condition on ``state`` looks like one row. So each
+lookup is driven by what the statement is given (ids, lines) or by the small partial
+indexes of unsent and due items, and nothing the planner could loop over is left to its
+estimates: the steps are ``MATERIALIZED`` and computed once, each in its turn
+(``bench_production.py`` prints the plans at a million rows, ``docs/plans/`` holds them).
 """
 
 from __future__ import annotations
@@ -49,7 +57,10 @@ class _Names:
 
 def _chain(kind: OutboxKind, n: _Names, heads: str, exclude: str = "") -> str:
     """The chains of the ``heads`` rows: each head with the items that follow it in its
-    line, up to ``chain`` in all, as long as each is pending and due."""
+    line, up to ``chain`` in all, as long as each is pending and due.
+
+    One probe of the line's unsent items (the partial index of the kind's order) per head.
+    """
     return f"""
     SELECT c."id" FROM {heads} AS h CROSS JOIN LATERAL (
         SELECT p."{n.pk}" AS "id",
@@ -61,6 +72,25 @@ def _chain(kind: OutboxKind, n: _Names, heads: str, exclude: str = "") -> str:
          ORDER BY {n.order(kind, "p")}
          LIMIT %(chain)s) AS c
      WHERE c.ok"""  # noqa: S608
+
+
+def _lease_sql(n: _Names, *, recheck: str = "") -> str:
+    """Lease the items of ``chain``, returning their rows with their lines'.
+
+    The ids come as one array, computed once (``ANY(ARRAY(…))``): the table is read by its
+    primary key alone. Joined to the chain instead, the UPDATE could be planned from the
+    other side, a scan of every pending item with the chain worked out again for each, which
+    is what statistics that say "nothing pending" choose (351 ms where 6 do, at a million
+    rows: ``docs/benchmarks.md``).
+    """
+    return f"""
+    UPDATE "{n.table}" AS e
+       SET "state" = %(sending)s, "lease_expires_at" = %(lease)s, "claim_id" = %(claim)s,
+           "updated_at" = %(now)s
+      FROM "{n.line_table}" AS w
+     WHERE e."{n.pk}" = ANY(ARRAY(SELECT "id" FROM chain)){recheck}
+       AND w."{n.line_pk}" = e."{n.line}"
+ RETURNING {n.item_columns}, {n.line_columns}"""  # noqa: S608
 
 
 def _claim_sql(kind: OutboxKind, n: _Names, key: str) -> str:
@@ -78,15 +108,8 @@ WITH heads AS MATERIALIZED (
        AND e."next_attempt_at" <= %(now)s
        AND {head_of_line_sql(kind)}
        FOR UPDATE OF e SKIP LOCKED
-), chain AS ({_chain(kind, n, "heads")}
-)
-UPDATE "{n.table}" AS e
-   SET "state" = %(sending)s, "lease_expires_at" = %(lease)s, "claim_id" = %(claim)s,
-       "updated_at" = %(now)s
-  FROM "{n.line_table}" AS w
- WHERE w."{n.line_pk}" = e."{n.line}"
-   AND e."{n.pk}" IN (SELECT "id" FROM chain)
-RETURNING {n.item_columns}, {n.line_columns}
+), chain AS MATERIALIZED ({_chain(kind, n, "heads")}
+){_lease_sql(n)}
 """  # noqa: S608
 
 
@@ -97,12 +120,25 @@ RETURNING {n.item_columns}, {n.line_columns}
 _NOT_SENT = """
            AND p."{pk}" NOT IN (SELECT "id" FROM sent)"""
 
+#: The chain was read in the snapshot; an item another worker leased since is left alone.
+_STILL_PENDING = """
+       AND (e."state" || '') = %(pending)s"""
+
 
 def _settle_sql(kind: OutboxKind, n: _Names) -> str:
     # Record and refill in one statement: mark the items that came back sent (each under
     # its own claim), set their lines' latest field, and lease the next items to push:
     # first the next item of each line in ``follow`` (those just done), then, with ``room``
-    # left, any due items first in their line.
+    # left, any due items first in their line. Each step reads only what it is given:
+    # ``sent`` the ids that came back (by primary key: ``state || ''`` keeps the index of
+    # states out of it), ``nxt`` the lines in ``follow``, ``due`` the due items in their
+    # order, ``chain`` one probe a head, and the lease the chain's ids (``_lease_sql``).
+    # ``due`` locks the due items one by one, in their order, as its first-in-line check
+    # asks for the next (``OFFSET 0`` keeps the check out of the inner scan): only those
+    # read until ``room`` are found are checked (one read that is not first in its line
+    # stays locked until the statement ends, milliseconds: another worker skips it or waits
+    # for it meanwhile). With the check in the scan, the plan that stale statistics choose
+    # (read every pending item, then sort) checks every one first.
     not_sent = _NOT_SENT.format(pk=n.pk)
     head = head_of_line_sql(kind, exclude=not_sent)
     latest = ""
@@ -128,7 +164,7 @@ WITH done AS (
            "attempts" = s."attempts" + 1, "last_errcode" = NULL, "last_errmsg" = '',
            "updated_at" = %(now)s
       FROM done
-     WHERE s."{n.pk}" = done."id" AND s."state" = %(sending)s AND s."claim_id" = done."claim"
+     WHERE s."{n.pk}" = done."id" AND (s."state" || '') = %(sending)s AND s."claim_id" = done."claim"
  RETURNING s."{n.pk}" AS "id", s."{n.line}" AS "line"{latest}
 ), nxt AS MATERIALIZED (
     SELECT e."{n.pk}" AS "id", e."{n.line}" AS "line" FROM "{n.table}" AS e
@@ -138,27 +174,21 @@ WITH done AS (
        AND {head}
        FOR UPDATE OF e SKIP LOCKED
 ), due AS MATERIALIZED (
-    SELECT e."{n.pk}" AS "id", e."{n.line}" AS "line" FROM "{n.table}" AS e
-     WHERE %(drain)s
-       AND e."state" = %(pending)s
-       AND e."next_attempt_at" <= %(now)s
-       AND e."{n.pk}" NOT IN (SELECT "id" FROM nxt)
-       AND {head}
-     ORDER BY e."next_attempt_at"
+    SELECT e."{n.pk}" AS "id", e."{n.line}" AS "line" FROM (
+        SELECT e."{n.pk}", e."{n.line}" FROM "{n.table}" AS e
+         WHERE %(drain)s
+           AND e."state" = %(pending)s
+           AND e."next_attempt_at" <= %(now)s
+           AND e."{n.pk}" NOT IN (SELECT "id" FROM nxt)
+         ORDER BY e."next_attempt_at"
+        OFFSET 0
+           FOR UPDATE OF e SKIP LOCKED) AS e
+     WHERE {head}
      LIMIT GREATEST(0, %(room)s - (SELECT count(*) FROM nxt))
-       FOR UPDATE OF e SKIP LOCKED
 ), heads AS (
     SELECT "id", "line" FROM nxt UNION ALL SELECT "id", "line" FROM due
-), chain AS ({_chain(kind, n, "heads", exclude=not_sent)}
-), claimed AS (
-    UPDATE "{n.table}" AS e
-       SET "state" = %(sending)s, "lease_expires_at" = %(lease)s, "claim_id" = %(claim)s,
-           "updated_at" = %(now)s
-      FROM "{n.line_table}" AS w
-     WHERE w."{n.line_pk}" = e."{n.line}"
-       AND e."{n.pk}" IN (SELECT "id" FROM chain)
-       AND e."state" = %(pending)s
- RETURNING {n.item_columns}, {n.line_columns}
+), chain AS MATERIALIZED ({_chain(kind, n, "heads", exclude=not_sent)}
+), claimed AS ({_lease_sql(n, recheck=_STILL_PENDING)}
 )
 SELECT (SELECT coalesce(array_agg("id"), '{{}}') FROM sent), c.*
   FROM (SELECT 1) AS one LEFT JOIN claimed AS c ON true
