@@ -47,10 +47,10 @@ from .exceptions import (
     WeChatError,
     error_for_errcode,
 )
-from .redaction import install_log_filters, redact
+from .redaction import get_logger, install_log_filters, redact
 from .tokens import AccessTokenProvider, build_provider
 
-logger = logging.getLogger("django_wxlogistics")
+logger = get_logger(__name__)
 
 USER_AGENT = f"django-wxlogistics/{__version__}"
 

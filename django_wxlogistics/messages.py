@@ -14,7 +14,6 @@ attributes, methods, indexing or names that look secret; the waybill shows only 
 
 from __future__ import annotations
 
-import logging
 import re
 import string
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -28,8 +27,9 @@ from django.utils.translation import gettext_lazy as _
 
 from .conf import wx_settings
 from .enums import ACTION_MSG_MAX_LENGTH, ActionType
+from .redaction import get_logger
 
-logger = logging.getLogger("django_wxlogistics.messages")
+logger = get_logger(__name__)
 
 #: What the customer reads when the shop gives no template for a status.
 DEFAULT_MESSAGES: dict[ActionType, Promise] = {

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import logging
 import os
 import queue
 import threading
@@ -28,7 +27,9 @@ from typing import Any
 from celery import current_app
 from django.db import transaction
 
-logger = logging.getLogger("django_wxlogistics")
+from .redaction import get_logger
+
+logger = get_logger(__name__)
 
 #: The Celery tasks a nudge publishes, by name: ``tasks.py`` registers them under these names.
 PUSH_TASK = "django_wxlogistics.tasks.push_trace_event"

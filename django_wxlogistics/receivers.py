@@ -14,7 +14,6 @@ the shop's save: an unexpected error is logged at ERROR, with its traceback, and
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.core.signals import setting_changed
@@ -30,10 +29,11 @@ from .exceptions import ConfigurationError
 from .messages import render_message, status_action
 from .models import TraceEvent, Waybill
 from .orders import order_model, order_reference, plain_status, status_attname, status_field
+from .redaction import get_logger
 from .services import record_trace_event
 from .signals import order_status_changed
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: Where pre_save leaves the stored status for post_save, on the instance being saved.
 PREVIOUS_STATUS_ATTR = "_wxlogistics_previous_status"

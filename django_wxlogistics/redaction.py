@@ -2,9 +2,10 @@
 
 The access token travels in every URL (``?access_token=``), and URLs turn up in places
 the app does not write itself: ``requests`` exception messages, urllib3's DEBUG request
-log, tracebacks. Everything the app logs or raises goes through :func:`redact`, and
-:func:`install_log_filters` puts :class:`RedactingFilter` on the loggers that print URLs
-and on every logger of this package.
+log, tracebacks. Everything the app raises goes through :func:`redact`, and everything it
+logs through :class:`RedactingFilter`, the one redaction filter: each module of the package
+takes its logger from :func:`get_logger` (``get_logger(__name__)``), which puts the filter on
+it, and :func:`install_log_filters` puts it on urllib3's loggers that print URLs.
 
 Two kinds of redaction are combined:
 
@@ -27,7 +28,6 @@ import re
 import threading
 from collections import deque
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 #: What a secret is replaced with.
@@ -50,8 +50,6 @@ URL_LOGGERS = (
     "urllib3.util.retry",
     "urllib3.poolmanager",
 )
-#: The fake WeChat server speaks for WeChat, not for the app: it masks its own logs.
-_UNFILTERED = ("django_wxlogistics.sandbox",)
 
 _remembered: deque[str] = deque(maxlen=32)
 _remembered_lock = threading.Lock()
@@ -134,35 +132,40 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-_installed = False
-_install_lock = threading.Lock()
+_filter_lock = threading.Lock()
 
 
-def package_logger_names() -> list[str]:
-    """``django_wxlogistics`` and the name of each of its modules (the names its loggers use).
+def _add_filter(logger: logging.Logger) -> None:
+    with _filter_lock:
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
 
-    A filter on a logger sees only the records logged there, not those of its children, so
-    each module's logger needs its own. Read from the files, so a new module is covered
-    without being imported here.
+
+def get_logger(name: str) -> logging.Logger:
+    """The logger ``name`` (a module passes its ``__name__``) with :class:`RedactingFilter` on it.
+
+    Each module that logs takes its own logger from here. A filter on a logger sees only the
+    records logged there: logging hands a child's records to its ancestors' handlers, never to
+    their filters, so a filter on ``django_wxlogistics`` alone would let its modules' records
+    through unredacted. The level is left alone: the ``django_wxlogistics`` logger's level and
+    handlers, as the shop's ``LOGGING`` sets them, apply to every module's records.
     """
-    root = Path(__file__).resolve().parent
-    names = {root.name}
-    for path in root.rglob("*.py"):
-        parts = path.relative_to(root).with_suffix("").parts
-        if parts[-1] == "__init__":
-            parts = parts[:-1]
-        names.add(".".join((root.name, *parts)))
-    return sorted(n for n in names if not any(n == u or n.startswith(u + ".") for u in _UNFILTERED))
+    logger = logging.getLogger(name)
+    _add_filter(logger)
+    return logger
+
+
+_installed = False
 
 
 def install_log_filters() -> None:
-    """Put :class:`RedactingFilter` on urllib3's URL-printing loggers and on ours. Idempotent."""
+    """Put :class:`RedactingFilter` on urllib3's loggers that print URLs (:data:`URL_LOGGERS`).
+
+    Called by ``AppConfig.ready()`` and by the client; idempotent.
+    """
     global _installed
-    with _install_lock:
-        if _installed:
-            return
-        for name in (*URL_LOGGERS, *package_logger_names()):
-            logger = logging.getLogger(name)
-            if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-                logger.addFilter(RedactingFilter())
-        _installed = True
+    if _installed:
+        return
+    for name in URL_LOGGERS:
+        _add_filter(logging.getLogger(name))
+    _installed = True

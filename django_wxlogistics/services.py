@@ -6,7 +6,6 @@ caller's transaction and, once that commits, nudges a Celery worker to push it.
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -24,8 +23,6 @@ from .models import ContactAccess, TraceEvent, Waybill
 from .nudges import NUDGE_TIMEOUT, nudge, nudge_on_commit
 from .orders import order_reference
 from .signals import contact_viewed, waybill_registered
-
-logger = logging.getLogger("django_wxlogistics")
 
 #: Seconds a nudge may keep the shop waiting for the broker before leaving the event to the sweeper.
 NUDGE_CONNECT_TIMEOUT = NUDGE_TIMEOUT

@@ -26,7 +26,6 @@ and never used in their last :data:`LAST_SECONDS`. A database error on the way i
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
@@ -51,12 +50,12 @@ from .exceptions import (
     TokenStoreError,
     WeChatError,
 )
-from .redaction import redact, remember_secret
+from .redaction import get_logger, redact, remember_secret
 
 if TYPE_CHECKING:
     from .client import Transport
 
-logger = logging.getLogger("django_wxlogistics")
+logger = get_logger(__name__)
 
 T = TypeVar("T")
 

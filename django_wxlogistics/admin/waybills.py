@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.contrib import admin, messages
@@ -24,6 +23,7 @@ from ..contacts import Contact
 from ..enums import AccessChannel
 from ..exceptions import ConfigurationError, WeChatError
 from ..models import TraceEvent, Waybill
+from ..redaction import get_logger
 from ..services import (
     can_view_contact,
     fetch_contact,
@@ -39,7 +39,7 @@ from .filters import HasFailedEventsFilter
 from .forms import TraceEventActionForm, WaybillForm
 from .trace_events import ADD_EVENT_PERMISSION, CHANGE_EVENT_PERMISSION, VIEW_EVENT_PERMISSION
 
-logger = logging.getLogger("django_wxlogistics")
+logger = get_logger(__name__)
 
 #: The header the panel's script sends: answer with the panel alone, not a whole page.
 FRAGMENT_HEADER = "X-Requested-With"

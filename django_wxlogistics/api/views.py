@@ -5,7 +5,6 @@ Waybills are addressed by ``waybill_id``; their trace events are nested under th
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
@@ -23,6 +22,7 @@ from rest_framework.response import Response
 from .. import exceptions
 from ..enums import AccessChannel, EventState
 from ..models import TraceEvent, Waybill
+from ..redaction import get_logger
 from ..services import can_view_contact, fetch_contact, record_contact_access, retry_failed_events
 from ..throttling import contact_lookup_wait
 from .errors import contact_error, documented, problem, too_many_lookups
@@ -40,7 +40,7 @@ from .parsers import too_large
 from .permissions import AnswerAsAllowed, api_permission_classes
 from .serializers import ContactSerializer, ErrorSerializer, TraceEventSerializer, WaybillSerializer
 
-logger = logging.getLogger("django_wxlogistics")
+logger = get_logger(__name__)
 
 
 def _events_in(state: str) -> Coalesce:

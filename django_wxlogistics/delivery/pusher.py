@@ -9,7 +9,6 @@ thread is never held waiting for a record; it takes the next call queued.
 from __future__ import annotations
 
 import itertools
-import logging
 import os
 import queue
 import threading
@@ -23,10 +22,11 @@ from django.utils import timezone
 
 from ..client import longest_push_seconds
 from ..exceptions import WeChatError
+from ..redaction import get_logger
 from .kinds import OutboxKind
 from .outcomes import Claim, Outcome, Result
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: How long the first answer of a group of calls waits for the others, to be recorded with them.
 COALESCE_SECONDS = 0.003

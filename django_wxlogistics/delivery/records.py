@@ -8,7 +8,6 @@ a worker whose claim was lost (and whose item another worker took over) changes 
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -22,14 +21,14 @@ from django.utils import timezone
 from ..conf import wx_settings
 from ..enums import EventState
 from ..exceptions import PermanentError, WeChatError
-from ..redaction import redact
+from ..redaction import get_logger, redact
 from ..secret_fields import secret_values
 from .claims import claims_of, new_lease
 from .kinds import OutboxKind
 from .outcomes import LINE_MOVED, Claim, Outcome, Result
 from .storage import storage_for
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 #: What marking an item sent sets, besides its times and ``attempts + 1``.

@@ -7,7 +7,6 @@ and lists the due items first in their line; the caller nudges workers for them.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,12 +18,13 @@ from django.utils import timezone
 
 from ..conf import wx_settings
 from ..enums import EventState
+from ..redaction import get_logger
 from .kinds import OutboxKind
 from .limits import positive
 from .lines import head_of_line
 from .records import send_signal
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: The most items one sweep reclaims and the most it lists to nudge.
 SWEEP_BATCH = 500

@@ -265,7 +265,9 @@ def test_an_unexpected_error_shows_the_generic_message_and_is_logged(
     assert "6379" not in html and "Technical details" not in html  # the server's trouble stays in the log
     assert SENDER_MOBILE not in html
     assert ContactAccess.objects.count() == 0
-    [record] = [r for r in caplog.records if r.name == "django_wxlogistics" and r.levelname == "ERROR"]
+    [record] = [
+        r for r in caplog.records if r.name == "django_wxlogistics.admin.waybills" and r.levelname == "ERROR"
+    ]
     assert registered.waybill_id in record.getMessage() and "ConnectionError" in record.getMessage()
     assert record.exc_info is not None  # with the traceback
     assert "Connection refused" in caplog.text

@@ -284,7 +284,9 @@ def test_an_unexpected_error_is_a_502_and_is_logged(
         "errmsg": None,  # the server's own trouble stays in its log
     }
     assert not ContactAccess.objects.exists() and viewed == []
-    [record] = [r for r in caplog.records if r.name == "django_wxlogistics" and r.levelname == "ERROR"]
+    [record] = [
+        r for r in caplog.records if r.name == "django_wxlogistics.api.views" and r.levelname == "ERROR"
+    ]
     assert "SF1234567890" in record.getMessage() and "ConnectionError" in record.getMessage()
     assert record.exc_info is not None and "Connection refused" in caplog.text
     for secret in secrets_of(wechat_sandbox, waybill):
