@@ -26,12 +26,12 @@ from django.utils.module_loading import import_string
 
 from .conf import wx_settings
 from .exceptions import ConfigurationError
-from .messages import render_message, status_action
 from .models import TraceEvent, Waybill
 from .orders import order_model, order_reference, plain_status, status_attname, status_field
 from .redaction import get_logger
 from .services import record_trace_event
 from .signals import order_status_changed
+from .trace_messages import render_message, status_action
 
 logger = get_logger(__name__)
 

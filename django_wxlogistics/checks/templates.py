@@ -10,7 +10,8 @@ from django.core.checks import CheckMessage, Error, Warning
 
 from ..conf import wx_settings
 from ..enums import ACTION_MSG_MAX_LENGTH
-from ..messages import (
+from ..orders import order_model
+from ..trace_messages import (
     TEMPLATE_NAMES,
     RefusedPlaceholderError,
     TemplateSyntaxError,
@@ -18,7 +19,6 @@ from ..messages import (
     check_field_name,
     template_fields,
 )
-from ..orders import order_model
 
 
 def check_message_templates() -> list[CheckMessage]:

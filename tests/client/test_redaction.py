@@ -274,7 +274,7 @@ def test_every_logger_of_the_package_redacts(caplog: pytest.LogCaptureFixture) -
         "django_wxlogistics.client",
         "django_wxlogistics.delivery.records",
         "django_wxlogistics.receivers",
-        "django_wxlogistics.messages",
+        "django_wxlogistics.trace_messages",
     } <= modules
     for name in modules:
         assert importlib.import_module(name).logger.name == name

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
+import string
+import sys
 
 import pytest
 from django.core.checks import run_checks
 from django.test import override_settings
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from django_wxlogistics.enums import ACTION_MSG_MAX_LENGTH, ActionType
-from django_wxlogistics.messages import (
+from django_wxlogistics.models import TraceEvent
+from django_wxlogistics.signals import order_status_changed
+from django_wxlogistics.trace_messages import (
     DEFAULT_MESSAGES,
     RefusedPlaceholderError,
     StatusAction,
@@ -18,10 +24,9 @@ from django_wxlogistics.messages import (
     UnknownPlaceholderError,
     default_message,
     render_message,
+    split_field_name,
     truncate,
 )
-from django_wxlogistics.models import TraceEvent
-from django_wxlogistics.signals import order_status_changed
 from example_project.shop.models import Order
 
 BASE = {"APPID": "wxtest", "APPSECRET": "s", "ORDER_ID_ATTR": "number"}
@@ -89,6 +94,38 @@ class TestTemplateFormatter:
     def test_refuses_huge_widths(self):
         with pytest.raises(ValueError, match="more than"):
             render("{status:>999999999}")
+
+
+def _str_format_split(field_name: str):
+    """What str.format itself reads, by CPython's own parser: the reference, in tests only."""
+    first, rest = string._string.formatter_field_name_split(field_name)  # type: ignore[attr-defined]
+    return first, list(rest)
+
+
+FIELD_NAME_PARTS = st.sampled_from(
+    ["order", "waybill", "_x", "a", "0", "12", "٣", "²", ".", "[", "]", "ß", " "]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(field_name=st.lists(FIELD_NAME_PARTS, max_size=8).map("".join) | st.text(max_size=10))
+@example(field_name="order.items[0].name[key.with.dots]")
+@example(field_name="9" * 30 + ".x")
+@example(field_name="order[" + "9" * 30 + "]")
+@example(field_name=str(sys.maxsize) + "x")
+@example(field_name="order[0]x")
+@example(field_name="order[]")
+@example(field_name="order.")
+@example(field_name="order[0")
+def test_field_names_are_split_as_str_format_splits_them(field_name):
+    try:
+        expected = _str_format_split(field_name)
+    except ValueError as exc:
+        with pytest.raises(ValueError) as raised:
+            split_field_name(field_name)
+        assert str(raised.value) == str(exc)
+    else:
+        assert split_field_name(field_name) == expected
 
 
 def test_truncate_cuts_cleanly():

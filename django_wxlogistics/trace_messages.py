@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 import string
+import sys
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -161,12 +163,64 @@ def check_field_name(field_name: str) -> tuple[str, list[str]]:
 
 
 def _split_field_name(field_name: str) -> tuple[str, Iterable[tuple[bool, Any]]]:
-    # The parser str.format itself uses; it raises ValueError on a malformed name.
-    first, rest = _formatter_field_name_split(field_name)
-    return str(first), list(rest)
+    first, rest = split_field_name(field_name)
+    return str(first), rest
 
 
-_formatter_field_name_split = string._string.formatter_field_name_split  # type: ignore[attr-defined]
+def split_field_name(field_name: str) -> tuple[str | int, list[tuple[bool, str | int]]]:
+    """A replacement field's name read as ``str.format`` reads it: ``order.items[0]`` →
+    ``("order", [(True, "items"), (False, 0)])``; a malformed name raises the ValueError
+    ``str.format`` raises, with the same words."""
+    first_end = _name_end(field_name, 0)
+    first_text = field_name[:first_end]
+    index = _index(first_text)
+    rest: list[tuple[bool, str | int]] = []
+    position = first_end
+    while position < len(field_name):
+        separator = field_name[position]
+        position += 1
+        key: str | int
+        if separator == ".":
+            end = _name_end(field_name, position)
+            text = key = field_name[position:end]
+            position = end
+            is_attribute = True
+        elif separator == "[":
+            end = field_name.find("]", position)
+            if end < 0:
+                raise ValueError("Missing ']' in format string")
+            text = field_name[position:end]
+            key = text if (number := _index(text)) is None else number
+            position = end + 1
+            is_attribute = False
+        else:
+            raise ValueError("Only '.' or '[' may follow ']' in format field specifier")
+        if not text:
+            raise ValueError("Empty attribute in format string")
+        rest.append((is_attribute, key))
+    return (first_text if index is None else index), rest
+
+
+def _name_end(field_name: str, start: int) -> int:
+    """Where a name that begins at ``start`` ends: at the next ``.`` or ``[``, or the end."""
+    ends = [i for i in (field_name.find(".", start), field_name.find("[", start)) if i >= 0]
+    return min(ends, default=len(field_name))
+
+
+def _index(text: str) -> int | None:
+    """``text`` as an index when all of it is decimal digits, as ``str.format`` reads one."""
+    if not text:
+        return None
+    value = 0
+    for char in text:
+        digit = unicodedata.decimal(char, None)
+        if digit is None:
+            return None
+        if value > (sys.maxsize - digit) // 10:
+            raise ValueError("Too many decimal digits in format string")
+        value = value * 10 + digit
+    return value
+
 
 _SPEC_NUMBER = re.compile(r"\d+")
 
