@@ -66,16 +66,13 @@ PATHS = {
 _BODY_EXCERPT = 200
 
 
-def longest_push_seconds() -> float | None:
-    """The longest one push may take under ``TIMEOUT`` (None when TIMEOUT is unusable).
+def longest_push_seconds() -> float:
+    """The longest one push may take under ``TIMEOUT``.
 
     Fetch a token, call, fetch again after a refusal, repeat: four calls at worst.
     """
     timeout = wx_settings.TIMEOUT
-    parts = timeout if isinstance(timeout, (list, tuple)) else (timeout,)
-    if not parts or not all(isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0 for p in parts):
-        return None
-    return 4 * float(sum(parts))
+    return 4 * (sum(timeout) if isinstance(timeout, tuple) else timeout)
 
 
 def _timeout(value: Any) -> float | tuple[float, float]:

@@ -232,10 +232,8 @@ def _settings_changed(setting: str, **kwargs: Any) -> None:
 
 
 def listen_to_paths() -> list[str]:
-    paths = wx_settings.LISTEN_TO
-    if isinstance(paths, str) or not isinstance(paths, (list, tuple)):
-        return []
-    return [p for p in paths if isinstance(p, str)]
+    """``LISTEN_TO``'s paths; none when it is not a list of them (E034), so the app still starts."""
+    return list(wx_settings.valid("LISTEN_TO") or ())
 
 
 def _import_signal(path: str) -> Signal | None:

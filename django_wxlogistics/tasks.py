@@ -36,7 +36,7 @@ def _checked_connections() -> None:
 def push_trace_event(event_id: int) -> str:
     """Push trace event ``event_id`` to WeChat if it is due and first in its waybill's line."""
     _checked_connections()
-    delivered = delivery.deliver_many(TRACE_EVENTS, [int(event_id)], drain=wx_settings.PUSH_DRAIN is True)
+    delivered = delivery.deliver_many(TRACE_EVENTS, [int(event_id)], drain=wx_settings.PUSH_DRAIN)
     nudge(delivered.left)
     return delivered.outcomes.get(int(event_id), delivery.Outcome.SKIPPED).value
 
@@ -46,7 +46,7 @@ def push_trace_events(event_ids: list[int]) -> dict[str, int]:
     """Push these trace events, several calls at once; each follows its waybill's line."""
     _checked_connections()
     delivered = delivery.deliver_many(
-        TRACE_EVENTS, (int(pk) for pk in event_ids), drain=wx_settings.PUSH_DRAIN is True
+        TRACE_EVENTS, (int(pk) for pk in event_ids), drain=wx_settings.PUSH_DRAIN
     )
     nudge(delivered.left)
     return dict(Counter(outcome.value for outcome in delivered.outcomes.values()))

@@ -40,7 +40,7 @@ from django.db import OperationalError, connections, router, transaction
 from django.db.models import F
 from django.utils.module_loading import import_string
 
-from .conf import wx_settings
+from .conf import ACCESS_TOKEN_MODES, wx_settings
 from .exceptions import (
     AccessTokenError,
     ConfigurationError,
@@ -59,8 +59,6 @@ logger = get_logger(__name__)
 
 T = TypeVar("T")
 
-#: Built-in modes of ``WXLOGISTICS["ACCESS_TOKEN"]``.
-MODES = ("stable", "classic", "cloud")
 #: A token is never used when fewer seconds than this remain.
 LAST_SECONDS = 30
 #: A token fetched this recently is not fetched again ahead of time (WeChat may hand back
@@ -485,9 +483,10 @@ def build_provider(transport: Transport, mode: str | None = None) -> AccessToken
             secret=wx_settings.APPSECRET,
             refresh_margin=wx_settings.ACCESS_TOKEN_REFRESH_MARGIN,
         )
-    if not isinstance(mode, str) or not mode:
+    if not isinstance(mode, str) or not mode:  # a mode given by the caller, not read from the settings
         raise ConfigurationError(
-            f"WXLOGISTICS['ACCESS_TOKEN'] must be one of {', '.join(MODES)} or a dotted path, not {mode!r}.",
+            f"WXLOGISTICS['ACCESS_TOKEN'] must be one of {', '.join(ACCESS_TOKEN_MODES)} or a dotted path, "
+            f"not {mode!r}.",
             setting="ACCESS_TOKEN",
         )
     return import_provider(mode)

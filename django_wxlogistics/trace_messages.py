@@ -85,8 +85,6 @@ class StatusAction:
 def status_action(status: Any) -> StatusAction | None:
     """The mapping of ``status`` in ``STATUS_ACTIONS``; None for a status not listed there."""
     actions = wx_settings.STATUS_ACTIONS
-    if not isinstance(actions, Mapping):
-        return None
     key: Any = status
     if key not in actions and not isinstance(status, str):
         key = str(status)  # integer statuses written as string keys

@@ -18,7 +18,7 @@ PYMEMCACHE_CACHE = "django.core.cache.backends.memcached.PyMemcacheCache"
 
 def check_cache() -> list[CheckMessage]:
     """W060: each contact lookup uses the default cache, whose server must not hold it forever."""
-    if not wx_settings.CONTACT_RATE and not wx_settings.CONTACT_CACHE_SECONDS:
+    if not wx_settings.valid("CONTACT_RATE") and not wx_settings.valid("CONTACT_CACHE_SECONDS"):
         return []
     cache = getattr(settings, "CACHES", {}).get("default", {})
     backend, options = cache.get("BACKEND", ""), cache.get("OPTIONS") or {}

@@ -5,20 +5,17 @@ The lease against ``TIMEOUT`` is the client's W010.
 
 from __future__ import annotations
 
-from typing import Any
-
 from celery import current_app
 from django.core.checks import CheckMessage, Warning
 
 from ..conf import wx_settings
-from ..delivery.limits import positive
 
 
 def check_delivery_settings() -> list[CheckMessage]:
     messages: list[CheckMessage] = []
-    lease = positive(wx_settings.LEASE_SECONDS)
-    base, cap = positive(wx_settings.RETRY_BACKOFF_BASE), positive(wx_settings.RETRY_BACKOFF_CAP)
-    if base is not None and cap is not None and cap < base:
+    lease = wx_settings.valid("LEASE_SECONDS")
+    base, cap = wx_settings.valid("RETRY_BACKOFF_BASE"), wx_settings.valid("RETRY_BACKOFF_CAP")
+    if base and cap and cap < base:
         messages.append(
             Warning(
                 f"WXLOGISTICS['RETRY_BACKOFF_CAP'] ({cap:g}) is smaller than RETRY_BACKOFF_BASE ({base:g}).",
@@ -35,7 +32,7 @@ def check_delivery_settings() -> list[CheckMessage]:
                 id="wxlogistics.W021",
             )
         )
-    visibility = positive(_broker_visibility_timeout())
+    visibility = _broker_visibility_timeout()
     if visibility is not None and lease is not None and visibility <= lease:
         messages.append(
             Warning(
@@ -49,8 +46,12 @@ def check_delivery_settings() -> list[CheckMessage]:
     return messages
 
 
-def _broker_visibility_timeout() -> Any:
+def _broker_visibility_timeout() -> float | None:
+    """The broker's ``visibility_timeout`` in seconds, when Celery's settings give a positive one."""
     try:
-        return (current_app.conf.broker_transport_options or {}).get("visibility_timeout")
+        value = (current_app.conf.broker_transport_options or {}).get("visibility_timeout")
     except Exception:  # no usable Celery app: nothing to compare
         return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None

@@ -23,7 +23,8 @@ from ..trace_messages import (
 
 def check_message_templates() -> list[CheckMessage]:
     """System checks E030–E033, W030, W032 for the templates in ``STATUS_ACTIONS``."""
-    actions = wx_settings.STATUS_ACTIONS
+    # As written: the templates are checked even beside an action type E005 refuses.
+    actions = wx_settings.raw("STATUS_ACTIONS")
     if not isinstance(actions, Mapping):
         return []  # E005 reports it
     model = order_model()

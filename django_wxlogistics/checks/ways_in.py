@@ -9,47 +9,34 @@ from django.utils.module_loading import import_string
 
 from ..conf import wx_settings
 from ..orders import order_model, status_attname
+from .settings import errors_of
 
 
 def check_order_sources() -> list[CheckMessage]:
     """System checks for ``LISTEN_TO``, ``ORDER_MODEL``, ``STATUS_FIELD`` and ``ORDER_ID_ATTR``."""
-    messages: list[CheckMessage] = []
-    paths = wx_settings.LISTEN_TO
-    if (
-        isinstance(paths, str)
-        or not isinstance(paths, (list, tuple))
-        or not all(isinstance(p, str) for p in paths)
-    ):
-        messages.append(
-            Error(
-                f"WXLOGISTICS['LISTEN_TO'] must be a list of dotted paths, not {paths!r}.",
-                hint='e.g. ["oscar.apps.order.signals.order_status_changed"]',
-                id="wxlogistics.E034",
+    messages = errors_of("LISTEN_TO")
+    for path in wx_settings.valid("LISTEN_TO") or ():
+        try:
+            signal = import_string(path)
+        except ImportError as exc:
+            messages.append(
+                Error(
+                    f"WXLOGISTICS['LISTEN_TO'] names {path!r}, which cannot be imported ({exc}).",
+                    hint="Give the dotted path of a Signal, e.g. "
+                    "'oscar.apps.order.signals.order_status_changed'.",
+                    id="wxlogistics.E035",
+                )
             )
-        )
-    else:
-        for path in paths:
-            try:
-                signal = import_string(path)
-            except ImportError as exc:
-                messages.append(
-                    Error(
-                        f"WXLOGISTICS['LISTEN_TO'] names {path!r}, which cannot be imported ({exc}).",
-                        hint="Give the dotted path of a Signal, e.g. "
-                        "'oscar.apps.order.signals.order_status_changed'.",
-                        id="wxlogistics.E035",
-                    )
+            continue
+        if not isinstance(signal, Signal):
+            messages.append(
+                Error(
+                    f"WXLOGISTICS['LISTEN_TO'] names {path!r}, which is a {type(signal).__name__}, "
+                    "not a django.dispatch.Signal.",
+                    hint="Name the signal the shop sends with order, old_status and new_status.",
+                    id="wxlogistics.E035",
                 )
-                continue
-            if not isinstance(signal, Signal):
-                messages.append(
-                    Error(
-                        f"WXLOGISTICS['LISTEN_TO'] names {path!r}, which is a {type(signal).__name__}, "
-                        "not a django.dispatch.Signal.",
-                        hint="Name the signal the shop sends with order, old_status and new_status.",
-                        id="wxlogistics.E035",
-                    )
-                )
+            )
     label = wx_settings.ORDER_MODEL
     if not label:
         return messages

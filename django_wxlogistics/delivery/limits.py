@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..conf import wx_settings
-
-
-def positive(value: Any) -> float | None:
-    """``value`` as a float when it is a positive number (not a bool), else None."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
-    return float(value) if ok else None
-
-
-def _at_least_one(value: Any) -> int:
-    return max(1, int(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else 1
 
 
 def chain_length() -> int:
     """``PUSH_CHAIN``: a line's first item and the due items behind it, leased together."""
-    return _at_least_one(wx_settings.PUSH_CHAIN)
+    return wx_settings.PUSH_CHAIN
 
 
 def concurrency() -> int:
     """``PUSH_CONCURRENCY``: the calls one task keeps in flight."""
-    return _at_least_one(wx_settings.PUSH_CONCURRENCY)
+    return wx_settings.PUSH_CONCURRENCY
 
 
 def message_size() -> int:

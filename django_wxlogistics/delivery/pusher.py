@@ -55,7 +55,7 @@ def push_next(kind: OutboxKind, leased: Claim, *, first: bool) -> Result:
     against ``TIMEOUT`` is system check W010); an item after it goes only if its lease
     outlasts the longest push, and is handed back untried otherwise.
     """
-    if not first and (leased.lease - timezone.now()).total_seconds() <= (longest_push_seconds() or 0.0):
+    if not first and (leased.lease - timezone.now()).total_seconds() <= longest_push_seconds():
         return Outcome.RELEASED
     return call(kind, leased)
 

@@ -43,8 +43,7 @@ _SENT_FIELDS: dict[str, Any] = {
 
 def backoff_seconds(attempts: int) -> float:
     """Full jitter: uniform between 0 and ``min(cap, base * 2**attempts)``."""
-    base = float(wx_settings.RETRY_BACKOFF_BASE)
-    cap = float(wx_settings.RETRY_BACKOFF_CAP)
+    base, cap = wx_settings.RETRY_BACKOFF_BASE, wx_settings.RETRY_BACKOFF_CAP
     return random.uniform(0, min(cap, base * 2 ** min(attempts, 62)))
 
 

@@ -20,7 +20,6 @@ from ..conf import wx_settings
 from ..enums import EventState
 from ..redaction import get_logger
 from .kinds import OutboxKind
-from .limits import positive
 from .lines import head_of_line
 from .records import send_signal
 
@@ -118,7 +117,7 @@ def sweep(kind: OutboxKind, limit: int = SWEEP_BATCH) -> SweepResult:
     and a backlog must not grow by one duplicate message per item at every sweep.
     """
     reclaimed, failed = _reclaim_expired_leases(kind, limit)
-    quiet = positive(wx_settings.SWEEP_INTERVAL) or 0.0
+    quiet = wx_settings.SWEEP_INTERVAL
     # Reclaimed items behind an earlier one are skipped by the claim; they follow it.
     due = list(dict.fromkeys([*due_head_ids(kind, limit, quiet_for=quiet), *reclaimed]))
     return SweepResult(reclaimed=len(reclaimed), failed=failed, due=due)

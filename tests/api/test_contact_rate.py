@@ -18,9 +18,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from django_wxlogistics.checks.api import check_api_settings
+from django_wxlogistics.conf import parse_contact_rate
 from django_wxlogistics.models import ContactAccess, Waybill
 from django_wxlogistics.sandbox.control import SandboxControl
-from django_wxlogistics.throttling import ContactRateThrottle, parse_contact_rate
+from django_wxlogistics.throttling import ContactRateThrottle
 from tests.factories import WaybillFactory
 
 FRAGMENT = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}

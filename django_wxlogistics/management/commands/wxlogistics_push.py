@@ -66,7 +66,7 @@ class Command(BaseCommand):
         done = 0
         self._progress(done, total, outcomes)
         progressed = True
-        size = max(1, int(wx_settings.PUSH_CONCURRENCY))
+        size = wx_settings.PUSH_CONCURRENCY
         while progressed:  # each round: every waybill's first due events (a chain), several at once
             progressed = False
             heads = delivery.due_head_ids(TRACE_EVENTS, line_pks=waybill_pks)
