@@ -36,3 +36,27 @@ class AccessChannel(models.TextChoices):
 
     ADMIN = "admin", _("Admin")
     API = "api", _("API")
+
+
+class PushVerdict(models.TextChoices):
+    """What became of one delivery to the events endpoint."""
+
+    RECEIVED = "received", _("Received, not processed yet")
+    OK = "ok", _("Processed")
+    DUPLICATE = "duplicate", _("Processed again: a repeated push")
+    UNKNOWN_EVENT = "unknown_event", _("Unknown event type")
+    HANDLER_ERROR = "handler_error", _("Handler error")
+    BAD_SIGNATURE = "bad_signature", _("Bad signature")
+    BAD_APPID = "bad_appid", _("Encrypted for another AppID")
+    STALE_TIMESTAMP = "stale_timestamp", _("Timestamp outside the replay window")
+    MALFORMED = "malformed", _("Malformed body")
+    UNDECRYPTABLE = "undecryptable", _("Cannot be decrypted")
+    TOO_LARGE = "too_large", _("Body too large")
+    NOT_CONFIGURED = "not_configured", _("Push settings missing")
+
+
+class BodyFormat(models.TextChoices):
+    """The format of a push body, chosen in WeChat's console."""
+
+    XML = "xml", "XML"
+    JSON = "json", "JSON"

@@ -1,4 +1,4 @@
-"""Waybills, their trace events on the way to WeChat, shared access tokens, contact audits."""
+"""Waybills, their trace events on the way to WeChat, access tokens, contact audits, pushes received."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .enums import ACTION_MSG_MAX_LENGTH, AccessChannel, ActionType, EventState
+from .enums import ACTION_MSG_MAX_LENGTH, AccessChannel, ActionType, BodyFormat, EventState, PushVerdict
 from .lookups import guard_columns
 from .secret_fields import SecretCharField
 
@@ -23,6 +23,11 @@ class Waybill(models.Model):
     latest_action_type = models.PositiveIntegerField(
         _("latest pushed action"), choices=ActionType.choices, null=True, blank=True
     )
+    # The key of the order placement event the waybill answers: a repeated push of the same
+    # merchant's BizID and OrderID finds this waybill again instead of making another.
+    biz_id = models.CharField(_("BizID"), max_length=64, blank=True, default="")
+    wechat_order_id = models.CharField(_("WeChat OrderID"), max_length=128, blank=True, default="")
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -38,6 +43,11 @@ class Waybill(models.Model):
                 condition=Q(latest_action_type__isnull=True) | Q(latest_action_type__in=ActionType.values),
                 name="wxl_waybill_latest_action_type_valid",
             ),
+            models.UniqueConstraint(
+                fields=["biz_id", "wechat_order_id"],
+                condition=~Q(wechat_order_id=""),
+                name="wxl_waybill_wechat_order_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -46,6 +56,10 @@ class Waybill(models.Model):
     @property
     def has_token(self) -> bool:
         return bool(self.token)
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
 
 class TraceEvent(models.Model):
@@ -176,5 +190,70 @@ class ContactAccess(models.Model):
         return f"{self.username} → {self.waybill_id} ({self.channel}, {self.accessed_at:%Y-%m-%d %H:%M})"
 
 
+class InboundEvent(models.Model):
+    """One delivery to the events endpoint, stored before anything is done with it.
+
+    ``sealed_body`` is the body as received, sealed with a key derived from ``SECRET_KEY``
+    (it may hold a waybill's Token and the sender's and receiver's contacts): only "process
+    again" opens it. ``payload`` and ``reply`` are redacted views, safe to show.
+    """
+
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    method = models.CharField(_("method"), max_length=8)
+    safe_mode = models.BooleanField(_("safe mode"), default=False)
+    body_format = models.CharField(_("format"), max_length=4, choices=BodyFormat.choices, blank=True)
+    sealed_body = models.TextField(_("sealed body"), blank=True, default="", editable=False)
+    body_size = models.PositiveIntegerField(_("body size"), default=0)
+    # The query string's push parameters (signatures, timestamp, nonce): none is a secret.
+    query = models.JSONField(_("query parameters"), default=dict, blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    verdict = models.CharField(
+        _("verdict"), max_length=24, choices=PushVerdict.choices, default=PushVerdict.RECEIVED
+    )
+    event = models.CharField(_("event"), max_length=64, blank=True, default="")
+    biz_id = models.CharField(_("BizID"), max_length=64, blank=True, default="")
+    order_id = models.CharField(_("WeChat OrderID"), max_length=128, blank=True, default="")
+    # The WayBillID pushed or assigned, kept when the waybill itself is deleted.
+    waybill_number = models.CharField(_("WayBillID"), max_length=64, blank=True, default="")
+    waybill = models.ForeignKey(
+        Waybill,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_events",
+        verbose_name=_("waybill"),
+    )
+    payload = models.JSONField(_("message (redacted)"), null=True, blank=True)
+    reply = models.JSONField(_("reply (redacted)"), null=True, blank=True)
+    result_code = models.IntegerField(_("ResultCode"), null=True, blank=True)
+    result_msg = models.CharField(_("ResultMsg"), max_length=256, blank=True, default="")
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True, default="")
+    processed_count = models.PositiveIntegerField(_("times processed"), default=0)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("inbound event")
+        verbose_name_plural = _("inbound events")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["biz_id", "order_id"], name="wxl_inbound_order_idx"),
+            models.Index(fields=["event", "verdict"], name="wxl_inbound_event_verdict_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(verdict__in=PushVerdict.values), name="wxl_inbound_verdict_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(body_format__in=[*BodyFormat.values, ""]), name="wxl_inbound_format_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = self.event or self.method
+        return f"{what} @ {self.received_at:%Y-%m-%d %H:%M:%S} ({self.get_verdict_display()})"
+
+
 # A NUL character or a year no date holds, from a URL or a filter, must not become a 500.
-guard_columns([Waybill, TraceEvent, AccessToken, ContactAccess])
+guard_columns([Waybill, TraceEvent, AccessToken, ContactAccess, InboundEvent])

@@ -19,3 +19,27 @@ waybill_registered = Signal()
 #: Out: a user saw a waybill's unmasked contacts. Arguments: ``waybill``, ``user``, ``channel``
 #: ("admin" or "api"), ``access`` (the ContactAccess audit row).
 contact_viewed = Signal()
+
+#: In, answered: WeChat placed an order (``add_waybill``) and its waybill is about to be
+#: registered. Arguments: ``order`` (WaybillOrder), ``result`` (EventResult: set ``result_code``
+#: to refuse the order), ``message`` (PushMessage). A receiver may return the shop's order (or its
+#: id), which the waybill is linked to. A repeated push does not send it again.
+waybill_order_received = Signal()
+
+#: In, answered: WeChat asks to cancel a waybill (``cancel_waybill``). Arguments: ``waybill``,
+#: ``result`` (EventResult holding the default answer: 0, or 30002/30003 after pick-up or
+#: delivery; a receiver may change it), ``message``.
+waybill_cancel_requested = Signal()
+
+#: In, answered: WeChat asks whether a merchant account is ours (``check_biz``). Arguments:
+#: ``account`` (BizAccount), ``result`` (EventResult, 10001 until a receiver sets 0 and, in
+#: ``result.fields["Quota"]``, the balance), ``message``.
+biz_check_requested = Signal()
+
+#: In, answered: WeChat asks for a merchant's balance (``get_quota``). Arguments as
+#: ``biz_check_requested``.
+quota_requested = Signal()
+
+#: Out: a push to the events endpoint was processed. Arguments: ``inbound`` (InboundEvent, with
+#: its verdict), ``message`` (PushMessage), ``result`` (EventResult).
+inbound_event_processed = Signal()

@@ -111,8 +111,13 @@ def _depth(value: Any) -> int:
 def dump_body(fields: Mapping[str, Any], fmt: Format) -> bytes:
     """``fields`` as a body of format ``fmt``."""
     if fmt == JSON:
-        return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return ("<xml>" + "".join(_xml_field(k, v) for k, v in fields.items()) + "</xml>").encode("utf-8")
+        text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: JSON can still carry it, escaped
+            return json.dumps(fields, separators=(",", ":")).encode("ascii")
+    text = "<xml>" + "".join(_xml_field(k, v) for k, v in fields.items()) + "</xml>"
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
 
 
 def _xml_field(name: str, value: Any) -> str:
