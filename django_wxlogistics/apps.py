@@ -12,11 +12,12 @@ class WXLogisticsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import tasks  # noqa: F401  (registers the Celery tasks, which nudges publish by name)
-        from .checks import check_secrets, check_settings
+        from .checks import check_push_routes, check_secrets, check_settings
         from .receivers import connect_receivers
         from .redaction import install_log_filters
 
         register(check_settings, Tags.compatibility)
         register(check_secrets, Tags.admin, Tags.security)
+        register(check_push_routes, Tags.urls)
         connect_receivers()
         install_log_filters()  # urllib3 logs each URL, access token included, at DEBUG

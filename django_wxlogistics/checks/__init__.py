@@ -16,6 +16,7 @@ E034-W031   the ways in: LISTEN_TO, ORDER_MODEL, STATUS_FIELD  :mod:`.ways_in`
 E040-W040   the REST API's permission classes, CONTACT_RATE    :mod:`.api`
 E050        no view searches, filters or orders on a secret    :mod:`.secrets`
 W060        timeouts of the cache the contact lookups use      :mod:`.cache`
+E070-W071   WeChat's pushes: Token, EncodingAESKey, hooks      :mod:`.events`
 ==========  =================================================  ==========================
 """
 
@@ -33,6 +34,7 @@ from .api import check_api_settings
 from .cache import check_cache
 from .client import check_client_settings
 from .delivery import check_delivery_settings
+from .events import check_push_route, check_push_settings
 from .secrets import check_secret_fields
 from .settings import (
     E001_HINT,
@@ -53,6 +55,8 @@ __all__ = [
     "check_delivery_settings",
     "check_message_templates",
     "check_order_sources",
+    "check_push_routes",
+    "check_push_settings",
     "check_secret_fields",
     "check_secrets",
     "check_settings",
@@ -77,7 +81,13 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
         *check_delivery_settings(),
         *check_client_settings(),
         *check_cache(),
+        *check_push_settings(),
     ]
+
+
+def check_push_routes(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """``wxlogistics.W070`` (tag ``urls``): WeChat's pushes are routed but no Token is set."""
+    return check_push_route()
 
 
 def check_secrets(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 from ..exceptions import ConfigurationError
-from . import rules
+from . import push_rules, rules
 from .rules import ACCESS_TOKEN_MODES, Problem, parse_contact_rate
 
 __all__ = [
@@ -110,21 +110,35 @@ SETTINGS: dict[str, Setting] = {
     "CONTACT_RATE": Setting("30/min", rules.contact_rate),
     # Inbound event pushes from WeChat (events/): the console's Token and EncodingAESKey
     # (43 characters; needed for safe mode, where pushes are encrypted for APPID).
-    "PUSH_TOKEN": Setting(""),
-    "ENCODING_AES_KEY": Setting(""),
+    "PUSH_TOKEN": Setting("", push_rules.push_token),
+    "ENCODING_AES_KEY": Setting("", push_rules.encoding_aes_key),
     # Refuse pushes whose timestamp is further than this many seconds from now (replays);
     # None: no window.
-    "PUSH_MAX_AGE": Setting(300),
+    "PUSH_MAX_AGE": Setting(300, push_rules.optional_seconds),
     # Refuse push bodies larger than this many bytes.
-    "PUSH_MAX_BYTES": Setting(128 * 1024),
-    # Dotted path of generate(order) -> str: the waybill ID of an order placed with WayBillID "0".
-    "WAYBILL_ID_GENERATOR": Setting("django_wxlogistics.events.waybill_ids.random_waybill_id"),
-    # Dotted path of handler(order, result) -> the shop's order (or its id) for an order placement
-    # event; None: the waybill's order_id is WeChat's OrderID (receivers of waybill_order_received
-    # can answer instead).
-    "WAYBILL_ORDER_HANDLER": Setting(None),
+    "PUSH_MAX_BYTES": Setting(
+        128 * 1024, rules.whole_number(7, "Remove it to use the default, 131072 (128 KiB).")
+    ),
+    # generate(order) -> str: the waybill ID of an order placed with WayBillID "0".
+    # Read: the function.
+    "WAYBILL_ID_GENERATOR": Setting(
+        "django_wxlogistics.events.waybill_ids.random_waybill_id",
+        push_rules.function_path(72, "Give the dotted path of a function generate(order) -> str."),
+        push_rules.imported_function,
+    ),
+    # handler(order, result) -> the shop's order (or its id) for an order placement event;
+    # None: the waybill's order_id is WeChat's OrderID (receivers of waybill_order_received
+    # can answer instead). Read: the function, or None.
+    "WAYBILL_ORDER_HANDLER": Setting(
+        None,
+        push_rules.function_path(
+            73, "Give the dotted path of a function handler(order, result), or None.", optional=True
+        ),
+        push_rules.imported_function,
+    ),
     # Event type -> dotted path of handler(message) -> EventResult: takes over that event.
-    "EVENT_HANDLERS": Setting({}),
+    # Read: the functions, by lower-case event type.
+    "EVENT_HANDLERS": Setting({}, push_rules.event_handlers, push_rules.imported_handlers),
     # DRF permission classes (dotted paths) for the REST API; None: model permissions.
     # Read: the classes themselves (a tuple), or None.
     "API_PERMISSION_CLASSES": Setting(None, rules.permission_classes, rules.imported),
@@ -171,6 +185,13 @@ class WXLogisticsSettings:
         PUSH_CHAIN: int
         CONTACT_CACHE_SECONDS: float
         CONTACT_RATE: str | None
+        PUSH_TOKEN: str
+        ENCODING_AES_KEY: str
+        PUSH_MAX_AGE: float | None
+        PUSH_MAX_BYTES: int
+        WAYBILL_ID_GENERATOR: Callable[..., str]
+        WAYBILL_ORDER_HANDLER: Callable[..., Any] | None
+        EVENT_HANDLERS: dict[str, Callable[..., Any]]
         API_PERMISSION_CLASSES: tuple[Any, ...] | None
 
     def __init__(self) -> None:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.utils.module_loading import import_string
-
 from ..conf import wx_settings
-from ..exceptions import ConfigurationError
 from .message import PushMessage
 from .placement import add_waybill, cancel_waybill
 from .queries import check_biz, get_quota, waybill_notify_query
@@ -30,30 +27,10 @@ BUILT_IN: dict[str, Handler] = {
 }
 
 
-def custom_handlers() -> dict[str, str]:
-    """``EVENT_HANDLERS`` with lower-case event types (WeChat's are case-insensitive)."""
-    value = wx_settings.EVENT_HANDLERS or {}
-    if not isinstance(value, dict):
-        raise ConfigurationError(
-            "WXLOGISTICS['EVENT_HANDLERS'] must be a dict of event type -> dotted path.",
-            setting="EVENT_HANDLERS",
-        )
-    return {str(event).lower(): path for event, path in value.items()}
-
-
 def handler_for(event: str) -> Handler | None:
     """The handler of ``event``, or None when nothing answers it."""
-    path = custom_handlers().get(event)
-    if path is None:
-        return BUILT_IN.get(event)
-    try:
-        handler: Handler = import_string(path)
-    except ImportError as exc:
-        raise ConfigurationError(
-            f"WXLOGISTICS['EVENT_HANDLERS'][{event!r}] is {path!r}, which cannot be imported ({exc}).",
-            setting="EVENT_HANDLERS",
-        ) from None
-    return handler
+    custom: dict[str, Handler] = wx_settings.EVENT_HANDLERS
+    return custom.get(event) or BUILT_IN.get(event)
 
 
 def answer(message: PushMessage) -> EventResult | None:

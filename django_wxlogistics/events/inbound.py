@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from ..conf import wx_settings
 from ..enums import PushVerdict
+from ..exceptions import ConfigurationError
 from ..models import InboundEvent
 from ..redaction import get_logger, redact
 from ..signals import inbound_event_processed
@@ -52,6 +53,7 @@ KEPT_HEADERS = {
 }
 CONTENT_TYPES = {wire.XML: "text/xml; charset=utf-8", wire.JSON: "application/json"}
 TEXT = "text/plain; charset=utf-8"
+NOT_CONFIGURED = "The events endpoint is not configured for this push."
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ def process(inbound: InboundEvent, body: bytes, *, check_age: bool = True) -> An
         push = _open(inbound, body, now if check_age else None)
     except Refused as refusal:
         return _refuse(inbound, refusal)
+    except ConfigurationError as exc:
+        return _refuse(inbound, Refused(PushVerdict.NOT_CONFIGURED, 403, str(exc)))
     if push is None:  # URL verification: the echostr, as received
         _record(inbound, verdict=PushVerdict.OK, status_code=200)
         return Answer(200, str(inbound.query.get("echostr", "")).encode("utf-8"))
@@ -264,7 +268,9 @@ def _parse(body: bytes) -> tuple[wire.Format, dict[str, Any]]:
 def _refuse(inbound: InboundEvent, refusal: Refused) -> Answer:
     logger.warning("Inbound event %s refused (%s): %s", inbound.pk, refusal.verdict, refusal.reason)
     _record(inbound, verdict=refusal.verdict, status_code=refusal.status, error=storable(refusal.reason))
-    return Answer(refusal.status, refusal.reason.encode("utf-8"))
+    # Our settings are no business of whoever calls: the stored error names them.
+    reason = NOT_CONFIGURED if refusal.verdict == PushVerdict.NOT_CONFIGURED else refusal.reason
+    return Answer(refusal.status, reason.encode("utf-8"))
 
 
 def _record(inbound: InboundEvent, **fields: Any) -> None:

@@ -13,12 +13,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from ..conf import wx_settings
 from ..enums import ActionType
-from ..exceptions import ConfigurationError
 from ..models import TraceEvent, Waybill
 from ..services import WAYBILL_ID_MAX_LENGTH, WAYBILL_ID_PATTERN, record_trace_event, register_waybill
 from ..signals import waybill_cancel_requested, waybill_order_received
@@ -101,17 +99,8 @@ def _repeated(waybill: Waybill, order: WaybillOrder, result: EventResult) -> Eve
 
 def _shop_order(order: WaybillOrder, result: EventResult, message: PushMessage) -> Any:
     """The shop's order from WAYBILL_ORDER_HANDLER, else from a waybill_order_received receiver."""
-    shop_order = None
-    path = wx_settings.WAYBILL_ORDER_HANDLER
-    if path:
-        try:
-            handler = import_string(path)
-        except ImportError as exc:
-            raise ConfigurationError(
-                f"WXLOGISTICS['WAYBILL_ORDER_HANDLER'] is {path!r}, which cannot be imported ({exc}).",
-                setting="WAYBILL_ORDER_HANDLER",
-            ) from None
-        shop_order = handler(order, result)
+    handler = wx_settings.WAYBILL_ORDER_HANDLER
+    shop_order = handler(order, result) if handler is not None else None
     for _receiver, response in waybill_order_received.send(
         sender=Waybill, order=order, result=result, message=message
     ):

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import secrets
 
-from django.utils.module_loading import import_string
-
 from ..conf import wx_settings
-from ..exceptions import ConfigurationError
 from ..models import Waybill
 from .message import WaybillOrder
 
@@ -28,14 +25,8 @@ def random_waybill_id(order: WaybillOrder) -> str:
 
 def new_waybill_id(order: WaybillOrder) -> str:
     """A waybill ID no waybill has yet, from the configured generator."""
-    path = wx_settings.WAYBILL_ID_GENERATOR
-    try:
-        generate = import_string(path)
-    except ImportError as exc:
-        raise ConfigurationError(
-            f"WXLOGISTICS['WAYBILL_ID_GENERATOR'] is {path!r}, which cannot be imported ({exc}).",
-            setting="WAYBILL_ID_GENERATOR",
-        ) from None
+    generate = wx_settings.WAYBILL_ID_GENERATOR
+    path = wx_settings.raw("WAYBILL_ID_GENERATOR")
     for _ in range(ATTEMPTS):
         waybill_id = generate(order)
         if not isinstance(waybill_id, str):

@@ -303,7 +303,7 @@ class TestHandlerFailures:
             response = wechat.send(event(ADD_WAYBILL), safe=False)
         assert response.status_code == 503
         assert ADD_WAYBILL["Token"].encode() not in response.content
-        assert "ValueError" in caplog.text
+        assert "PUSH_MAX_BYTES" in caplog.text
 
 
 class TestWhatIsStored:
