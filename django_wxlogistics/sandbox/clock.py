@@ -1,4 +1,5 @@
-"""The sandbox's clock: what token lifetimes and the rate limit's window are measured by.
+"""The sandbox's clock: what token lifetimes, the rate limit's window and payments' times are
+measured by.
 
 It runs with the machine's monotonic clock, and the control API can move it forward or stop
 it (``/__sandbox__/clock``), so that a test expires a token or empties the rate limit's
@@ -28,6 +29,14 @@ class SandboxClock:
             if self._stopped_at is not None:
                 return self._stopped_at
             return time.monotonic() + self._offset
+
+    def unix(self) -> float:
+        """The Unix time by this clock: the machine's wall clock, moved (or stopped) as it is.
+
+        Times WeChat writes into its answers and compares with (a payment's ``pay_time``, when
+        a parcel shipped, a receipt time not in the future) read this one.
+        """
+        return self.now() - time.monotonic() + time.time()
 
     def advance(self, seconds: Any) -> None:
         """Move the clock ``seconds`` forward (a number >= 0); ValueError otherwise."""

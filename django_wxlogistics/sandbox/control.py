@@ -9,6 +9,7 @@ from urllib.parse import quote
 import requests
 
 from ..redaction import redact
+from .merchant_control import MerchantControl
 
 if TYPE_CHECKING:
     from .server import SandboxServer
@@ -35,8 +36,9 @@ class SandboxControlError(RuntimeError):
         self.data = data
 
 
-class SandboxControl:
-    """Register waybills, read the call log and traces, inject faults, reset.
+class SandboxControl(MerchantControl):
+    """Register waybills, place orders, create payments, read the call log and traces, inject
+    faults, reset.
 
     >>> ctl = SandboxControl("http://127.0.0.1:8900")
     >>> ctl.register_waybill("SF1234567890", "TOKEN")

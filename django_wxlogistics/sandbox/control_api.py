@@ -1,5 +1,5 @@
-"""The JSON control API under ``/__sandbox__/``: register waybills, place orders, read calls and
-pushes, set faults, move the clock."""
+"""The JSON control API under ``/__sandbox__/``: register waybills, place orders, create payments,
+read calls and pushes, set faults, move the clock."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from . import order_page, trace_page
+from . import order_page, payment_page, trace_page
 from .control_orders import route_orders, route_page_forms
+from .control_payments import route_payments
 from .faults import FaultPlan
 from .replies import Reply, html_reply, json_reply
 
@@ -66,6 +67,8 @@ def handle_control(
         reply = route_page_forms(server.state, method, path, raw, headers or {})
         if reply is None:
             reply = route_orders(server.state, method, path, query, raw)
+        if reply is None:
+            reply = route_payments(server.state, method, path, query, raw, headers or {})
         return reply if reply is not None else _route(server, method, path, query, raw)
     except ValueError as exc:
         return _error(str(exc))
@@ -76,7 +79,8 @@ def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, s
     lang = query.get("lang", "zh")
     if path == "/" and method == "GET":
         orders = order_page.render_orders(state.orders, lang, query.get("problem"))
-        return html_reply(trace_page.render_index(state.waybill_list(), lang, before=orders))
+        payments = payment_page.render_payments(state.merchant, lang, query.get("payment_problem"))
+        return html_reply(trace_page.render_index(state.waybill_list(), lang, before=payments + orders))
     if path.startswith("/trace/") and method == "GET":
         waybill_id = unquote(path[len("/trace/") :])
         events = state.trace(waybill_id)
@@ -145,7 +149,7 @@ def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, s
             return json_reply(state.configure(_json_body(raw)))
     return _error(
         f"no control endpoint {method} /__sandbox__{path}; see the sandbox documentation for "
-        "waybills, orders, pushes, push, calls, faults, expire_tokens, clock, release, reset, stats "
-        "and config",
+        "waybills, orders, pushes, push, payments, merchant, carriers, tracked, calls, faults, "
+        "expire_tokens, clock, release, reset, stats and config",
         status=404,
     )

@@ -12,7 +12,28 @@ from typing import Any
 
 FAULT_KINDS = ("errcode", "http500", "http502", "hang", "reset")
 TOKEN_APIS = ("token", "stable_token")
-BUSINESS_APIS = ("logistics.updatePath", "logistics.getContact", "template.preview", "business.update")
+#: the merchant's side: shipping information (/wxa/sec/order/…) and the tracking component
+MERCHANT_APIS = (
+    "upload_shipping_info",
+    "upload_combined_shipping_info",
+    "get_order",
+    "get_order_list",
+    "notify_confirm_receive",
+    "set_msg_jump_path",
+    "is_trade_managed",
+    "is_trade_management_confirmation_completed",
+    "trace_waybill",
+    "query_trace",
+    "update_waybill_goods",
+    "get_delivery_list",
+)
+BUSINESS_APIS = (
+    "logistics.updatePath",
+    "logistics.getContact",
+    "template.preview",
+    "business.update",
+    *MERCHANT_APIS,
+)
 ALL_APIS = TOKEN_APIS + BUSINESS_APIS
 DEFAULT_HANG_SECONDS = 10.0
 

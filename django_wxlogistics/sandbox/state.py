@@ -1,4 +1,5 @@
-"""What the sandbox remembers: access tokens, waybills with their traces, and every call."""
+"""What the sandbox remembers: access tokens, waybills with their traces, the merchant's side, and
+every call."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import SandboxClock
+from .merchant import MerchantSide
 from .orders import OrderBook, register
 from .pusher import PushConfig
 
@@ -114,6 +116,8 @@ class SandboxState:
         self.calls: deque[dict[str, Any]] = deque(maxlen=max_calls)
         #: orders placed in the sandbox, pushed to the shop, and the push log
         self.orders = OrderBook(push or PushConfig())
+        #: payments, the tracking component's waybills and the carrier list
+        self.merchant = MerchantSide(self.clock)
         self.reset()
 
     def reset(self) -> None:
@@ -128,6 +132,7 @@ class SandboxState:
             self.calls.clear()
             self.counters: Counter[str] = Counter()
         self.orders.reset()
+        self.merchant.reset()
         self.clock.reset()
 
     # -- configuration ------------------------------------------------------------------
@@ -353,4 +358,5 @@ class SandboxState:
                 "waybills": len(self.waybills),
                 "orders": len(self.orders.orders),
                 "pushes": len(self.orders.pushes),
+                **self.merchant.stats(),
             }

@@ -1,4 +1,5 @@
-"""WeChat's endpoints: access tokens, updatePath, getContact and two delivery-provider APIs."""
+"""WeChat's endpoints: access tokens, updatePath, getContact and two delivery-provider APIs; the
+routes of the merchant's side (shipping information, the tracking component) beside them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .replies import OK, Reply, data_format_error, json_reply, wechat_error
+from .shipping_api import SHIPPING_APIS, SHIPPING_ROUTES
 from .state import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_MISSING, SandboxState
+from .tracking_api import TRACKING_APIS, TRACKING_ROUTES
 from .validation import (
     DataFormatError,
     validate_get_contact,
@@ -26,6 +29,8 @@ ROUTES: dict[str, tuple[str, str]] = {
     "/cgi-bin/express/delivery/contact/get": ("logistics.getContact", "POST"),
     "/cgi-bin/express/delivery/template/preview": ("template.preview", "POST"),
     "/cgi-bin/express/delivery/service/business/update": ("business.update", "POST"),
+    **SHIPPING_ROUTES,
+    **TRACKING_ROUTES,
 }
 
 TOKEN_ERRORS = {
@@ -146,4 +151,6 @@ BUSINESS_APIS: dict[str, Callable[[SandboxState, Any], Reply]] = {
     "logistics.getContact": get_contact,
     "template.preview": preview_template,
     "business.update": update_business,
+    **SHIPPING_APIS,
+    **TRACKING_APIS,
 }
