@@ -108,7 +108,8 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory() as state_dir:
             setup_django(url, state_dir)
-            from django_wxlogistics.client import USER_AGENT, get_client
+            from django_wxlogistics.client import get_client
+            from django_wxlogistics.transport import USER_AGENT
 
             client = get_client()
             client.update_path("T-warm", "SF-warm", ACTION_TIME, 100001, ACTION_MSG)  # fetches the token

@@ -15,12 +15,11 @@ a dotted path
     with no arguments) or an object with the two methods of :class:`AccessTokenProvider`.
 
 ``stable`` and ``classic`` keep the token in the :class:`~django_wxlogistics.models.AccessToken`
-table (one row per AppID) with a per-process cache in front. A row lock
-(``SELECT … FOR UPDATE``; on SQLite, which ignores it, the database's write lock) makes
-the fleet fetch once per expiry window: whoever holds the lock fetches, everyone else
-waits for it and reuses what it stored. Tokens are refreshed ahead of expiry
-(``ACCESS_TOKEN_REFRESH_MARGIN``) by one process while the others keep using the old one,
-and never used in their last :data:`LAST_SECONDS`. A database error on the way is a
+table (one row per AppID, :mod:`django_wxlogistics.token_store`) with a per-process cache in
+front. The row's lock makes the fleet fetch once per expiry window: whoever holds the lock
+fetches, everyone else waits for it and reuses what it stored. Tokens are refreshed ahead of
+expiry (``ACCESS_TOKEN_REFRESH_MARGIN``) by one process while the others keep using the old
+one, and never used in their last :data:`LAST_SECONDS`. A database error on the way is a
 :class:`~django_wxlogistics.exceptions.TokenStoreError` (transient: retry later).
 """
 
@@ -30,14 +29,11 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from django.db import OperationalError, connections, router, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils.module_loading import import_string
 
 from .conf import ACCESS_TOKEN_MODES, wx_settings
@@ -47,24 +43,19 @@ from .exceptions import (
     InvalidCredentials,
     InvalidRequest,
     ServerError,
-    TokenStoreError,
     WeChatError,
 )
-from .redaction import get_logger, redact, remember_secret
-
-if TYPE_CHECKING:
-    from .client import Transport
+from .redaction import get_logger, remember_secret
+from .token_store import LockTaken, StoredToken, TokenStore, in_own_transaction
+from .transport import Transport
 
 logger = get_logger(__name__)
-
-T = TypeVar("T")
 
 #: A token is never used when fewer seconds than this remain.
 LAST_SECONDS = 30
 #: A token fetched this recently is not fetched again ahead of time (WeChat may hand back
 #: the same token when asked a little before its refresh window).
 REFETCH_PAUSE = 30
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 #: The clock every expiry, refresh and "last seconds" decision reads: seconds since the
 #: epoch. Tests replace it (``monkeypatch.setattr(tokens, "clock", ...)``) to move time on.
@@ -75,10 +66,6 @@ _TOKEN_API_ERRORS: dict[int, type[WeChatError]] = {
     code: InvalidCredentials for code in (*AccessTokenError.errcodes, *InvalidCredentials.errcodes)
 }
 _TOKEN_API_ERRORS[40002] = InvalidRequest  # invalid grant_type
-
-
-class _LockTaken(Exception):
-    """Another process holds the token row's lock (it is fetching)."""
 
 
 @runtime_checkable
@@ -110,13 +97,6 @@ class FetchedToken:
     expires_in: int
 
 
-@dataclass(frozen=True)
-class _Entry:
-    token: str
-    expires_at: float
-    fetched_at: float
-
-
 class SharedTokenProvider:
     """Tokens kept in the ``AccessToken`` table, fetched by one process of the fleet at a time."""
 
@@ -139,10 +119,15 @@ class SharedTokenProvider:
         self.transport = transport
         self.appid = appid
         self._secret = secret
+        # One fetch's timeouts and a second more: how long to wait for another process's fetch.
+        timeout = transport.timeout
+        self.store = TokenStore(
+            appid, lock_wait=(sum(timeout) if isinstance(timeout, tuple) else timeout) + 1.0, api=self.api
+        )
         self.margin = max(float(refresh_margin), LAST_SECONDS)
         # The cached entry and the time to look at the store again, swapped in one
         # assignment: a reader never pairs one token with another token's deadline.
-        self._current: tuple[_Entry, float] | None = None
+        self._current: tuple[StoredToken, float] | None = None
         # Tokens WeChat refused in this process, and when: a copy read before the refusal is
         # never handed out again, even if a thread that read the row early caches it once more.
         self._refused: dict[str, float] = {}
@@ -163,7 +148,7 @@ class SharedTokenProvider:
             current = self._current
             if current is not None and now < current[1]:
                 return current[0].token
-            with self._database_errors():
+            with self.store.database_errors():
                 entry = self._load(now)
             self._remember(entry, clock())
             return entry.token
@@ -175,10 +160,8 @@ class SharedTokenProvider:
         self._refused[token] = now
         # Compare-and-set: a newer token another process stored meanwhile stays. The row
         # first, then the cache: a thread reloading in between finds the row expired.
-        with self._database_errors(token):
-            changed = _in_own_transaction(
-                lambda: self._rows().filter(appid=self.appid, token=token).update(expires_at=_EPOCH)
-            )
+        with self.store.database_errors(token):
+            changed = self.store.expire(token)
         with self._lock:
             current = self._current
             if current is not None and current[0].token == token:
@@ -204,15 +187,15 @@ class SharedTokenProvider:
         """
 
         def fetch_and_store() -> FetchedToken:
-            self._ensure_row()
-            with transaction.atomic(using=self._alias()):
-                self._lock_row(wait=True)
+            self.store.ensure_row()
+            with transaction.atomic(using=self.store.alias()):
+                self.store.lock_row(wait=True)
                 fetched = self.fetch()
                 self._store(fetched, clock())
                 return fetched
 
-        with self._database_errors():
-            fetched = _in_own_transaction(fetch_and_store)
+        with self.store.database_errors():
+            fetched = in_own_transaction(fetch_and_store)
         with self._lock:
             self._current = None
         return fetched
@@ -225,19 +208,9 @@ class SharedTokenProvider:
         remember_secret(token)
         return FetchedToken(token, expires_in)
 
-    # -- the shared store -----------------------------------------------------------------
+    # -- when to fetch ------------------------------------------------------------------
 
-    def _alias(self) -> str:
-        from .models import AccessToken
-
-        return router.db_for_write(AccessToken)
-
-    def _rows(self) -> Any:
-        from .models import AccessToken
-
-        return AccessToken.objects.using(self._alias())
-
-    def _state(self, entry: _Entry, now: float) -> str:
+    def _state(self, entry: StoredToken, now: float) -> str:
         if self._refused_copy(entry):
             return "stale"
         remaining = entry.expires_at - now
@@ -247,10 +220,10 @@ class SharedTokenProvider:
             return "fresh"
         return "usable"
 
-    def _refused_copy(self, entry: _Entry) -> bool:
+    def _refused_copy(self, entry: StoredToken) -> bool:
         return entry.fetched_at <= self._refused.get(entry.token, -1.0)
 
-    def _remember(self, entry: _Entry, now: float) -> None:
+    def _remember(self, entry: StoredToken, now: float) -> None:
         if self._refused_copy(entry):
             return  # read before WeChat refused it: the next caller reloads
         state = self._state(entry, now)
@@ -267,93 +240,39 @@ class SharedTokenProvider:
             recheck_at = now + 1.0
         self._current = (entry, recheck_at)
 
-    def _read(self) -> _Entry | None:
-        row = self._rows().filter(appid=self.appid).values_list("token", "expires_at", "fetched_at").first()
-        if row is None or not row[0]:
-            return None
-        entry = _Entry(row[0], row[1].timestamp(), row[2].timestamp())
-        remember_secret(entry.token)
-        return entry
+    def _read(self) -> StoredToken | None:
+        return self.store.read()
 
-    def _load(self, now: float) -> _Entry:
+    def _load(self, now: float) -> StoredToken:
         entry = self._read()
         state = self._state(entry, now) if entry is not None else "stale"
         if entry is not None and state == "fresh":
             return entry
         if entry is not None and state == "usable":
             # Refresh ahead: whoever gets the lock fetches, the rest keep the old token.
-            refreshed = _in_own_transaction(lambda: self._fetch_locked(wait=False))
+            refreshed = in_own_transaction(lambda: self._fetch_locked(wait=False))
             return refreshed or entry
-        refreshed = _in_own_transaction(lambda: self._fetch_locked(wait=True))
+        refreshed = in_own_transaction(lambda: self._fetch_locked(wait=True))
         assert refreshed is not None
         return refreshed
 
-    def _ensure_row(self) -> None:
-        if self._rows().filter(appid=self.appid).exists():
-            return
-        # Its own short transaction, so the lock below never waits on an uncommitted INSERT.
-        with transaction.atomic(using=self._alias()):
-            if self._is_sqlite():
-                self._take_sqlite_write_lock(wait=True)  # read-then-insert would fail, not wait
-            self._rows().get_or_create(appid=self.appid, defaults={"token": "", "expires_at": _EPOCH})
-
-    def _fetch_locked(self, *, wait: bool) -> _Entry | None:
+    def _fetch_locked(self, *, wait: bool) -> StoredToken | None:
         try:
-            self._ensure_row()
-            with transaction.atomic(using=self._alias()):
-                row = self._lock_row(wait=wait)
+            self.store.ensure_row()
+            with transaction.atomic(using=self.store.alias()):
+                current = self.store.lock_row(wait=wait)
                 now = clock()
-                if row is not None and row.token:
-                    current = _Entry(row.token, row.expires_at.timestamp(), row.fetched_at.timestamp())
-                    if self._state(current, now) == "fresh":
-                        remember_secret(current.token)
-                        return current  # another process refreshed it while we waited
+                if current is not None and self._state(current, now) == "fresh":
+                    remember_secret(current.token)
+                    return current  # another process refreshed it while we waited
                 return self._store(self.fetch(), now)
-        except _LockTaken:
+        except LockTaken:
             if not wait:
                 return None  # another process holds the lock and is refreshing
             raise
 
-    def _lock_row(self, *, wait: bool) -> Any:
-        """Lock the token row until the transaction ends and read it; ``_LockTaken`` if busy."""
-        if self._is_sqlite():
-            self._take_sqlite_write_lock(wait=wait)
-            return self._rows().filter(appid=self.appid).first()
-        if wait:
-            self._bound_lock_wait(self._alias())
-        skip_locked = not wait and self._can_skip_locked()
-        try:
-            row = self._rows().select_for_update(skip_locked=skip_locked).filter(appid=self.appid).first()
-        except OperationalError:  # the lock wait ran out
-            raise _LockTaken from None
-        if row is None and skip_locked:
-            raise _LockTaken  # the row exists (_ensure_row): it was skipped because it is locked
-        return row
-
-    def _take_sqlite_write_lock(self, *, wait: bool) -> None:
-        # SQLite ignores FOR UPDATE. A write as the transaction's first statement takes the
-        # database's write lock now, waiting for it; reading first, then writing, would make
-        # every process but one fail with "database is locked" at its write instead.
-        alias = self._alias()
-        with connections[alias].cursor() as cursor:
-            cursor.execute("PRAGMA busy_timeout")
-            previous = int(cursor.fetchone()[0])
-            cursor.execute(f"PRAGMA busy_timeout = {int(self._lock_wait() * 1000) if wait else 0}")
-            try:
-                # In a savepoint, so that a busy error leaves the transaction usable for the reset.
-                with transaction.atomic(using=alias):
-                    self._rows().filter(appid=self.appid).update(appid=F("appid"))
-            except OperationalError:
-                raise _LockTaken from None
-            finally:
-                cursor.execute(f"PRAGMA busy_timeout = {previous}")
-
-    def _store(self, fetched: FetchedToken, now: float) -> _Entry:
-        self._rows().filter(appid=self.appid).update(
-            token=fetched.token,
-            expires_at=datetime.fromtimestamp(now + fetched.expires_in, tz=timezone.utc),
-            fetched_at=datetime.fromtimestamp(now, tz=timezone.utc),
-        )
+    def _store(self, fetched: FetchedToken, now: float) -> StoredToken:
+        entry = self.store.write(fetched.token, fetched.expires_in, now)
         logger.info(
             "%s: fetched a new access token for %s, valid for %d s.",
             self.api,
@@ -361,43 +280,7 @@ class SharedTokenProvider:
             fetched.expires_in,
             extra={"wx_api": self.api},
         )
-        return _Entry(fetched.token, now + fetched.expires_in, now)
-
-    @contextmanager
-    def _database_errors(self, *secrets: str) -> Iterator[None]:
-        """Database errors of the token store as a transient ``TokenStoreError``, without secrets."""
-        try:
-            yield
-        except _LockTaken:
-            raise TokenStoreError(
-                None,
-                "another process has been fetching the access token; "
-                f"gave up waiting for it after at most {self._lock_wait():g} s",
-                self.api,
-            ) from None
-        except OperationalError as exc:
-            # from None: the database's exception and its SQL stay out of the message and logs.
-            raise TokenStoreError(None, redact(f"the database answered: {exc}", *secrets), self.api) from None
-
-    def _lock_wait(self) -> float:
-        """Seconds to wait for another process's fetch: one fetch's timeouts, and a second more."""
-        timeout = self.transport.timeout
-        return (sum(timeout) if isinstance(timeout, tuple) else timeout) + 1.0
-
-    def _bound_lock_wait(self, alias: str) -> None:
-        # If the fetch of the process holding the lock fails, its waiters must not each try
-        # in turn (N x the timeout): they give up after one fetch's time, as transient errors.
-        # PostgreSQL only (SQLite: the busy timeout above); MySQL waits innodb_lock_wait_timeout.
-        connection = connections[alias]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = {int(self._lock_wait() * 1000)}")
-
-    def _can_skip_locked(self) -> bool:
-        return bool(connections[self._alias()].features.has_select_for_update_skip_locked)
-
-    def _is_sqlite(self) -> bool:
-        return connections[self._alias()].vendor == "sqlite"
+        return entry
 
 
 # Every provider of this process, so that a forked child can renew their locks.
@@ -490,36 +373,3 @@ def build_provider(transport: Transport, mode: str | None = None) -> AccessToken
             setting="ACCESS_TOKEN",
         )
     return import_provider(mode)
-
-
-def _in_own_transaction(fn: Callable[[], T]) -> T:
-    """Run ``fn`` (which opens its own ``atomic`` blocks) outside the caller's transaction.
-
-    A token fetched inside the caller's transaction would be lost on its rollback, and the
-    row lock held until it ends. Inside an atomic block, ``fn`` runs in a helper thread,
-    whose database connection is its own.
-    """
-    from .models import AccessToken
-
-    alias = router.db_for_write(AccessToken)
-    connection = connections[alias]
-    # SQLite has one writer at a time: a second connection would wait on the caller's lock.
-    # So there the token is stored in the caller's transaction, and lost if it rolls back.
-    if not connection.in_atomic_block or connection.vendor == "sqlite":
-        return fn()
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = fn()
-        except BaseException as exc:
-            outcome["error"] = exc
-        finally:
-            connections[alias].close()
-
-    thread = threading.Thread(target=run, name="wxlogistics-access-token", daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]

@@ -29,12 +29,13 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from django_wxlogistics.client import _BODY_EXCERPT, get_client, reset_client
+from django_wxlogistics.client import get_client, reset_client
 from django_wxlogistics.enums import ActionType
 from django_wxlogistics.exceptions import WeChatError
 from django_wxlogistics.models import TraceEvent
 from django_wxlogistics.sandbox import SandboxControl, SandboxControlError
 from django_wxlogistics.services import record_trace_event
+from django_wxlogistics.transport import _BODY_EXCERPT
 from tests.factories import WaybillFactory
 from tests.pipeline import helpers as pipeline
 

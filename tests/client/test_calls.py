@@ -191,7 +191,7 @@ def test_a_forked_child_gets_its_own_session(scripted: Any) -> None:
 
 
 def test_proxies_from_the_environment_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from django_wxlogistics.client import Transport
+    from django_wxlogistics.transport import Transport
 
     for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
         monkeypatch.delenv(name, raising=False)

@@ -144,7 +144,7 @@ def test_a_network_error_carries_no_url_secret_nor_chain(debug_logs: Any, wx_set
     assert_nothing_secret(exception_texts(error), ACCESS_TOKEN, WAYBILL_TOKEN, APPSECRET)
     assert_nothing_secret(record_texts(debug_logs), ACCESS_TOKEN, WAYBILL_TOKEN, APPSECRET)
     assert any(
-        r.name == "django_wxlogistics.client" and "failed" in r.getMessage() for r in debug_logs.records
+        r.name == "django_wxlogistics.transport" and "failed" in r.getMessage() for r in debug_logs.records
     )
 
 
