@@ -18,6 +18,10 @@ A marker sets options for one test::
 
     @pytest.mark.wechat_sandbox(auto_register=True, faults={"error_rate": 0.5, "seed": 1})
     @pytest.mark.wechat_sandbox(push={"format": "xml", "mode": "plain"})
+    @pytest.mark.wechat_sandbox(merchant={"trade_managed": False, "confirm_on_reminder": True})
+
+The merchant's side has helpers of its own: ``wechat_sandbox.create_payment(unknown_for=10)``,
+``refund_payment``, ``payment`` (its shipping state) and ``payment_calls`` (what WeChat received).
 """
 
 from __future__ import annotations
@@ -32,13 +36,14 @@ import pytest
 from .control import SandboxControl, SandboxControlError
 from .server import SandboxServer
 
-MARKER_OPTIONS = ("auto_register", "token_ttl", "token_grace", "faults", "push")
+MARKER_OPTIONS = ("auto_register", "token_ttl", "token_grace", "faults", "push", "merchant")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "wechat_sandbox(auto_register=None, token_ttl=None, token_grace=None, faults=None, push=None): "
+        "wechat_sandbox(auto_register=None, token_ttl=None, token_grace=None, faults=None, push=None, "
+        "merchant=None): "
         "options of the wechat_sandbox fixture for this test",
     )
 
@@ -85,13 +90,15 @@ def _apply_marker(control: SandboxControl, marker: pytest.Mark) -> None:
             f"@pytest.mark.wechat_sandbox: unknown option(s) {', '.join(sorted(unknown))}; "
             f"use {', '.join(MARKER_OPTIONS)}"
         )
-    options = {k: v for k, v in marker.kwargs.items() if k not in ("faults", "push")}
+    options = {k: v for k, v in marker.kwargs.items() if k not in ("faults", "push", "merchant")}
     if options:
         control.configure(**options)
     if marker.kwargs.get("faults"):
         control.set_faults(**marker.kwargs["faults"])
     if marker.kwargs.get("push"):
         control.configure_push(**marker.kwargs["push"])
+    if marker.kwargs.get("merchant"):
+        control.configure_merchant(**marker.kwargs["merchant"])
 
 
 def _push_settings() -> dict[str, Any]:

@@ -259,3 +259,14 @@ def test_the_clocks_unix_time_moves_and_stops_with_it():
     assert abs(clock.unix() - (stopped + 3600)) < 0.01
     clock.stop(False)
     assert clock.unix() >= stopped + 3600
+
+
+@pytest.mark.wechat_sandbox(merchant={"trade_managed": False, "confirm_on_reminder": True})
+def test_the_marker_sets_the_merchants_switches_for_one_test(wechat_sandbox):
+    config = wechat_sandbox.merchant_config()
+    assert (config["trade_managed"], config["confirm_on_reminder"]) == (False, True)
+
+
+def test_the_switches_are_back_in_the_next_test(wechat_sandbox):
+    config = wechat_sandbox.merchant_config()
+    assert (config["trade_managed"], config["confirm_on_reminder"]) == (True, False)
