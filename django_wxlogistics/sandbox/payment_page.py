@@ -4,6 +4,7 @@ state as WeChat records it, and the waybills registered with the tracking compon
 from __future__ import annotations
 
 import datetime
+import math
 from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -127,11 +128,11 @@ def _shipping(payment: dict[str, Any], text: dict[str, Any]) -> str:
 
 def _payment_row(payment: dict[str, Any], text: dict[str, Any], lang: str) -> str:
     tid = payment["transaction_id"]
+    seconds = f"{math.ceil(payment['known_in'])} {text['seconds']}"
     unknown = (
-        f'<div class="time">{escape(text["unknown"])} {payment["known_in"]:g} {escape(text["seconds"])}</div>'
-        if not payment["known"]
-        else ""
+        "" if payment["known"] else f'<div class="time">{escape(text["unknown"])} {escape(seconds)}</div>'
     )
+
     reminder = (
         f"{escape(text['received'])} {escape(_time(payment['received_time']))}"
         if payment["reminded_at"] is not None
@@ -148,7 +149,7 @@ def _payment_row(payment: dict[str, Any], text: dict[str, Any], lang: str) -> st
     return (
         f"<tr><td>{escape(tid)}<div class='time'>{escape(payment['out_trade_no'])} · "
         f"{escape(payment['openid'])} · ¥{payment['amount'] / 100:.2f}</div>{unknown}</td>"
-        f"<td>{escape(_state(payment['order_state'], lang))}</td>"
+        f'<td style="white-space:nowrap">{escape(_state(payment["order_state"], lang))}</td>'
         f"<td>{_shipping(payment, text)}</td><td>{reminder}</td><td>{' '.join(buttons)}</td></tr>"
     )
 
