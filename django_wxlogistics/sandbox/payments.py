@@ -135,6 +135,8 @@ class PaymentBook:
     def reset(self) -> None:
         with self.lock:
             self.payments: dict[str, SandboxPayment] = {}
+            # (merchant number, out_trade_no) -> transaction_id, for the sub-merchant's number too
+            self._keys: dict[tuple[str, str], str] = {}
             self._seq = 0
             #: is_trade_managed and is_trade_management_confirmation_completed answer these
             self.trade_managed = True
@@ -184,27 +186,29 @@ class PaymentBook:
             )
             if payment.transaction_id in self.payments:
                 raise PaymentConflict(f"a payment {payment.transaction_id!r} exists already")
-            if self._by_merchant(payment.merchant_id(), payment.out_trade_no) is not None:
+            keys = {(payment.mchid, out_trade_no), (payment.merchant_id(), out_trade_no)}
+            if any(key in self._keys for key in keys):
                 raise PaymentConflict(f"out_trade_no {out_trade_no!r} is taken for mchid {payment.mchid!r}")
             if parent is not None and payment.openid != parent.openid:
                 raise ValueError("a sub-payment is paid by the combined payment's payer: leave openid out")
             self.payments[payment.transaction_id] = payment
+            self._keys.update(dict.fromkeys(keys, payment.transaction_id))
             try:
                 for sub in subs:
                     payment.sub_payments.append(self.create(sub, parent=payment)["transaction_id"])
             except ValueError:
                 for tid in [payment.transaction_id, *payment.sub_payments]:
-                    self.payments.pop(tid, None)
+                    gone = self.payments.pop(tid)
+                    self._keys.pop((gone.mchid, gone.out_trade_no), None)
+                    self._keys.pop((gone.merchant_id(), gone.out_trade_no), None)
                 raise
             return payment.to_dict(self.clock.now())
 
     # -- finding payments as WeChat does ----------------------------------------------------
 
     def _by_merchant(self, merchant_id: str, out_trade_no: str) -> SandboxPayment | None:
-        for payment in self.payments.values():
-            if payment.out_trade_no == out_trade_no and merchant_id in (payment.merchant_id(), payment.mchid):
-                return payment
-        return None
+        transaction_id = self._keys.get((merchant_id, out_trade_no))
+        return None if transaction_id is None else self.payments[transaction_id]
 
     def _known(self, payment: SandboxPayment | None) -> SandboxPayment | None:
         return payment if payment is not None and payment.known_at <= self.clock.now() else None

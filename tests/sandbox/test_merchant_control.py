@@ -270,3 +270,15 @@ def test_the_marker_sets_the_merchants_switches_for_one_test(wechat_sandbox):
 def test_the_switches_are_back_in_the_next_test(wechat_sandbox):
     config = wechat_sandbox.merchant_config()
     assert (config["trade_managed"], config["confirm_on_reminder"]) == (True, False)
+
+
+def test_a_combined_payment_that_cannot_be_made_leaves_nothing(wechat_sandbox):
+    taken = wechat_sandbox.create_payment(out_trade_no="SO-TAKEN")
+    subs = [{"out_trade_no": "SO-SUB-1"}, {"out_trade_no": "SO-TAKEN"}]
+    with pytest.raises(SandboxControlError, match="409"):
+        wechat_sandbox.create_payment(out_trade_no="SO-PARENT", sub_payments=subs)
+    assert wechat_sandbox.payments() == [taken]
+    made = wechat_sandbox.create_payment(
+        out_trade_no="SO-PARENT", sub_payments=[{"out_trade_no": "SO-SUB-1"}]
+    )
+    assert len(made["sub_payments"]) == 1 and len(wechat_sandbox.payments()) == 3
