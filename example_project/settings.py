@@ -104,6 +104,14 @@ WXLOGISTICS = {
     "APPID": os.environ.get("WX_APPID", "wxdemo0000000001"),
     "APPSECRET": os.environ.get("WX_APPSECRET", "demo-secret"),  # demo only
     "API_BASE_URL": SANDBOX_URL,
+    # WeChat's console: the events URL's Token and EncodingAESKey (the sandbox uses the same).
+    "PUSH_TOKEN": os.environ.get("WX_PUSH_TOKEN", "wxlogisticsdemo"),  # demo only
+    "ENCODING_AES_KEY": os.environ.get(
+        "WX_ENCODING_AES_KEY", "DemoEncodingAESKey0000000000000000000000000"
+    ),  # demo only
+    # Each order WeChat places (add_waybill) becomes a paid Order, its waybill numbered "SF…".
+    "WAYBILL_ORDER_HANDLER": "example_project.shop.wechat_orders.order_from_wechat",
+    "WAYBILL_ID_GENERATOR": "example_project.shop.wechat_orders.demo_waybill_id",
     "ORDER_ID_ATTR": "number",
     "STATUS_ACTIONS": {
         "shipped": 100001,

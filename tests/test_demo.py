@@ -49,7 +49,14 @@ def test_the_demo_starts_everything_and_serves_the_admin(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     assert "The demo is up" in result.stdout
+    # The story starts in the sandbox: orders placed there become waybills in the shop through
+    # the events endpoint (safe mode, the settings' Token and key), with no --auto-register.
+    assert "Order SO20261123001 placed in the sandbox: waybill SF" in result.stdout
+    assert "placed in the sandbox, became waybill SF" in result.stdout and "with its token" in result.stdout
     assert "the status change reached the sandbox" in result.stdout  # worker, broker, sandbox
+    assert "cancelled in the sandbox, is cancelled in the sandbox's trace too" in result.stdout
+    assert "--auto-register" not in result.stdout + result.stderr
+    assert "ResultCode 0" in result.stderr  # the sandbox's log of its pushes
     # A waybill added in the admin while the demo runs is registered in the sandbox by the web
     # process (not auto-registered), and its push is accepted.
     assert "added in the admin, is registered in the sandbox: its push was accepted" in result.stdout

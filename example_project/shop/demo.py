@@ -1,9 +1,10 @@
 """While ``make demo`` runs, every waybill the shop saves is registered in the demo's sandbox.
 
-The sandbox keeps its waybills in memory and knows only those it is told about; WeChat learns
-of a waybill from the order placement event, which the demo has no WeChat to send. So each
-process of the demo (web, worker, beat) registers a waybill in the sandbox once it is saved,
-with the token it was saved with; otherwise its pushes would get errcode 40199.
+An order placed in the sandbox is known to it already: it pushed the order placement event
+that made the waybill. A waybill added some other way (by hand in the admin, with a token)
+is not, so each process of the demo (web, worker, beat) registers a waybill in the sandbox
+once it is saved, with the token it was saved with; otherwise its pushes would get errcode
+40199. Registering again keeps the sandbox's trace.
 """
 
 from __future__ import annotations

@@ -264,3 +264,11 @@ def test_the_page_says_why_an_order_could_not_be_placed(wechat_sandbox):
     session = requests.Session()
     reply = session.post(f"{wechat_sandbox.url}/__sandbox__/page/orders", data={"lang": "en"}, timeout=5)
     assert "Could not place the order" in reply.text and "configure the push first" in reply.text
+
+
+@pytest.mark.wechat_sandbox(push={"format": "xml", "mode": "plain"})
+def test_the_fixture_takes_the_push_from_the_settings_and_the_marker(wechat_sandbox, settings):
+    config = wechat_sandbox.push_config()
+    assert config["token"] == "***" and config["aes_key"] == "***"  # PUSH_TOKEN, ENCODING_AES_KEY
+    assert config["appid"] == settings.WXLOGISTICS["APPID"]
+    assert (config["format"], config["mode"], config["url"]) == ("xml", "plain", None)

@@ -1,8 +1,11 @@
 """``make demo``: the example shop with everything it needs, stopped together on Ctrl-C.
 
-Starts the WeChat sandbox, the web server, a Celery worker and beat; migrates, creates
-demo orders and waybills (registered in the sandbox) and a demo superuser. Waybills saved
-while the demo runs (in the admin, say) are registered in the sandbox too (``shop/demo.py``).
+Starts the WeChat sandbox, the web server, a Celery worker and beat; migrates and creates a
+demo superuser. The story starts in the sandbox: the demo orders are placed there, and the
+sandbox pushes each to the shop's events URL as WeChat's order placement event, which makes
+the waybill, with its Token, in the shop. Waybills of earlier runs are told to the sandbox
+again (it keeps nothing); waybills added by hand in the admin are registered in it too
+(``shop/demo.py``).
 """
 
 from __future__ import annotations
@@ -20,19 +23,22 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import reverse
 
+from django_wxlogistics.enums import ActionType
 from django_wxlogistics.models import Waybill
 from django_wxlogistics.sandbox import SandboxControl
-from django_wxlogistics.services import register_waybill
+from django_wxlogistics.sandbox.cli import PUSH_AES_KEY_ENV, PUSH_TOKEN_ENV
 from example_project.shop.demo import SANDBOX_ENV, register_in_sandbox
 from example_project.shop.models import Order
 
 DEMO_USER, DEMO_PASSWORD = "admin", "wxlogistics-demo"  # demo only: printed on screen
 
+#: placed in the sandbox at the start: number, receiver, mobile, and the status staff give it
 DEMO_ORDERS = [
-    ("SO20261123001", Order.Status.PAID, "王小萌", "SF1400000000001"),
-    ("SO20261123002", Order.Status.SHIPPED, "李雷", "SF1400000000002"),
-    ("SO20261123003", Order.Status.PAID, "韩梅梅", "YT7700000000003"),
+    ("SO20261123001", "王小萌", "18610000000", Order.Status.PAID),
+    ("SO20261123002", "李雷", "13800000000", Order.Status.SHIPPED),
+    ("SO20261123003", "韩梅梅", "13900000000", Order.Status.PAID),
 ]
 
 
@@ -59,19 +65,22 @@ class Command(BaseCommand):
 
         call_command("migrate", interactive=False, verbosity=0)
         self._create_superuser()
-        self._create_orders()
 
         python = sys.executable
         beat_schedule = settings.STATE_DIR / "celerybeat-schedule"
-        commands = {
-            # --auto-register: a waybill the shop's processes could not announce is still accepted.
+        events_url = f"http://127.0.0.1:{options['port']}{reverse('wxlogistics:events')}"
+        commands: dict[str, list[str]] = {
+            # WeChat's side: it pushes the orders placed in it to the shop's events URL.
             "sandbox": [
                 python,
                 "-m",
                 "django_wxlogistics.sandbox",
                 "--port",
                 str(options["sandbox_port"]),
-                "--auto-register",
+                "--appid",
+                str(settings.WXLOGISTICS["APPID"]),
+                "--push-url",
+                events_url,
             ],
             "worker": [
                 python,
@@ -102,13 +111,19 @@ class Command(BaseCommand):
             "web": [python, "manage.py", "runserver", f"127.0.0.1:{options['port']}", "--noreload"],
         }
         processes: dict[str, subprocess.Popen[bytes]] = {}
+        # The push's Token and key travel in the environment, not on a command line.
+        push_secrets = {
+            PUSH_TOKEN_ENV: str(settings.WXLOGISTICS["PUSH_TOKEN"]),
+            PUSH_AES_KEY_ENV: str(settings.WXLOGISTICS["ENCODING_AES_KEY"]),
+        }
         try:
-            processes["sandbox"] = _start(commands["sandbox"])
+            processes["sandbox"] = _start(commands["sandbox"], push_secrets)
             _wait_for_port(options["sandbox_port"], "sandbox", processes["sandbox"])
             self._register_in_sandbox(sandbox_url)
             for name in ("worker", "beat", "web"):
                 processes[name] = _start(commands[name], {SANDBOX_ENV: sandbox_url})
             _wait_for_port(options["port"], "web server", processes["web"])
+            self._place_demo_orders(SandboxControl(sandbox_url))
             self._banner(options["port"], sandbox_url)
             if options["check"]:
                 self._check(options["port"], sandbox_url)
@@ -121,20 +136,34 @@ class Command(BaseCommand):
             _stop(processes)
 
     def _check(self, port: int, sandbox_url: str) -> None:
-        """The admin answers, and a status change travels through the worker to the sandbox."""
+        """The admin answers; an order placed in the sandbox becomes a waybill with its Token, and
+        its status change and its cancellation travel through the worker to the sandbox."""
         reply = requests.get(f"http://127.0.0.1:{port}/admin/login/", timeout=10)
         if reply.status_code != 200:
             raise CommandError(f"The admin answered HTTP {reply.status_code}.")
-        number, _, _, waybill_id = DEMO_ORDERS[0]
-        order = Order.objects.get(number=number)
-        order.set_status(Order.Status.OUT_FOR_DELIVERY if order.status != "out_for_delivery" else "delivered")
         control = SandboxControl(sandbox_url)
-        deadline = time.monotonic() + 60
-        while not control.calls(api="logistics.updatePath", waybill_id=waybill_id):
-            if time.monotonic() > deadline:
-                raise CommandError("The status change did not reach the sandbox within 60 s.")
-            time.sleep(0.5)
-        self.stdout.write(f"Order {number}: the status change reached the sandbox's trace of {waybill_id}.")
+        number = f"SO-CHECK-{time.time_ns() // 1000:x}"
+        placed = control.place_order(number, receiver={"Name": "检查", "Mobile": "13700000000"})
+        waybill = Waybill.objects.filter(waybill_id=placed["waybill_id"]).first()
+        if waybill is None or waybill.token != placed["token"] or waybill.order_id != number:
+            raise CommandError(
+                f"Order {number}, placed in the sandbox, did not become its waybill in the shop."
+            )
+        self.stdout.write(
+            f"Order {number}, placed in the sandbox, became waybill {waybill.waybill_id} with its token."
+        )
+        Order.objects.get(number=number).set_status(Order.Status.SHIPPED)
+        _wait_for_push(control, waybill.waybill_id, ActionType.PICKED_UP)
+        self.stdout.write(
+            f"Order {number}: the status change reached the sandbox's trace of {waybill.waybill_id}."
+        )
+        # Picked up, it can no longer be cancelled (30002); an order not yet shipped can.
+        other = control.place_order(f"{number}-2")
+        control.cancel_order(other["order_id"])
+        _wait_for_push(control, other["waybill_id"], ActionType.CANCELLED)
+        self.stdout.write(
+            f"Order {other['order_id']}, cancelled in the sandbox, is cancelled in the sandbox's trace too."
+        )
         self._check_a_waybill_added_in_the_admin(port, control)
 
     def _check_a_waybill_added_in_the_admin(self, port: int, control: SandboxControl) -> None:
@@ -174,16 +203,7 @@ class Command(BaseCommand):
         if registered is None or registered["auto_registered"]:
             raise CommandError(f"Waybill {waybill_id}, added in the admin, is not registered in the sandbox.")
         order.set_status(Order.Status.SHIPPED)
-        deadline = time.monotonic() + 60
-        while True:
-            replies = [c["reply"] for c in control.calls(api="logistics.updatePath", waybill_id=waybill_id)]
-            if any(r and r.get("errcode") == 0 for r in replies):
-                break
-            if replies and not any(r and r.get("errcode") in (-1, 45009) for r in replies):
-                raise CommandError(f"The sandbox refused the push of {waybill_id}: {replies[-1]}")
-            if time.monotonic() > deadline:
-                raise CommandError(f"The push of {waybill_id} did not reach the sandbox within 60 s.")
-            time.sleep(0.5)
+        _wait_for_push(control, waybill_id, ActionType.PICKED_UP)
         self.stdout.write(
             f"Waybill {waybill_id}, added in the admin, is registered in the sandbox: its push was accepted."
         )
@@ -193,19 +213,14 @@ class Command(BaseCommand):
         if not users.objects.filter(username=DEMO_USER).exists():
             users.objects.create_superuser(DEMO_USER, "admin@example.com", DEMO_PASSWORD)
 
-    def _create_orders(self) -> None:
-        for number, status, customer, waybill_id in DEMO_ORDERS:
-            order, _ = Order.objects.get_or_create(
-                number=number,
-                defaults={
-                    "status": status,
-                    "customer_name": customer,
-                    "courier_name": "邓丽君",
-                    "courier_phone": "18666666666",
-                },
-            )
-            if not Waybill.objects.filter(waybill_id=waybill_id).exists():
-                register_waybill(order, waybill_id, token=f"demo-token-{waybill_id[-4:]}")
+    def _place_demo_orders(self, control: SandboxControl) -> None:
+        """Place the demo orders the shop does not have yet in the sandbox, as customers would."""
+        for number, customer, mobile, status in DEMO_ORDERS:
+            if Order.objects.filter(number=number).exists():
+                continue  # placed in an earlier run
+            placed = control.place_order(number, receiver={"Name": customer, "Mobile": mobile})
+            self.stdout.write(f"Order {number} placed in the sandbox: waybill {placed['waybill_id']}.")
+            Order.objects.get(number=number).set_status(status)
 
     def _register_in_sandbox(self, sandbox_url: str) -> None:
         # The sandbox keeps nothing between runs: tell it every waybill the shop has.
@@ -220,11 +235,27 @@ class Command(BaseCommand):
             f"                 user {DEMO_USER!r}, password {DEMO_PASSWORD!r} (demo only)",
             f"  REST API       http://127.0.0.1:{port}/wxlogistics/api/",
             f"  API docs       http://127.0.0.1:{port}/api/docs/",
-            f"  WeChat sandbox {sandbox_url}/__sandbox__/   (the customer's trace pages)",
-            "Change an order's status in the admin and watch its trace page. Ctrl-C stops everything.",
+            f"  WeChat sandbox {sandbox_url}/__sandbox__/   (place an order; the customer's trace pages)",
+            "Place an order in the sandbox: it becomes a waybill in the shop. Change the order's status",
+            "in the admin and watch its trace page in the sandbox. Ctrl-C stops everything.",
             "",
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+
+
+def _wait_for_push(control: SandboxControl, waybill_id: str, action_type: int, timeout: float = 60) -> None:
+    """Until the sandbox accepted an updatePath of ``action_type`` for the waybill."""
+    deadline = time.monotonic() + timeout
+    while True:
+        calls = control.calls(api="logistics.updatePath", waybill_id=waybill_id)
+        replies = [c["reply"] for c in calls if c["body"].get("action_type") == action_type]
+        if any(r and r.get("errcode") == 0 for r in replies):
+            return
+        if replies and not any(r and r.get("errcode") in (-1, 45009) for r in replies):
+            raise CommandError(f"The sandbox refused the push of {waybill_id}: {replies[-1]}")
+        if time.monotonic() > deadline:
+            raise CommandError(f"The push of {waybill_id} did not reach the sandbox within {timeout:.0f} s.")
+        time.sleep(0.5)
 
 
 def _listening(port: int) -> bool:
