@@ -27,6 +27,7 @@ from typing import Any
 from celery import current_app
 from django.db import transaction
 
+from .conf import wx_settings
 from .redaction import get_logger
 
 logger = get_logger(__name__)
@@ -78,6 +79,16 @@ def nudge(event_ids: Iterable[int]) -> int:
     return publisher.publish(ids)
 
 
+def message_size() -> int:
+    """The most lines one broker message names: four times ``PUSH_CONCURRENCY``, as many
+    chains as one task keeps in hand (one per calling thread, three queued behind it).
+
+    The more a task has in hand, the less of it is the tail in which its last chains run
+    and its other threads wait for the next message: at 50 ms of latency, twice gave 0.80–0.81
+    of the ceiling, four times 0.85–0.87 (``docs/benchmarks.md``)."""
+    return 4 * wx_settings.PUSH_CONCURRENCY
+
+
 def nudge_connection(app: Any) -> Any:
     """A new connection for nudges: the shop's broker settings with every timeout at most NUDGE_TIMEOUT.
 
@@ -105,8 +116,6 @@ def _at_most(value: Any, bound: float) -> float:
 
 def _publish(app: Any, ids: list[int], producer: Any, progress: _Job | None = None) -> int:
     """Send the messages naming ``ids``; returns how many ids they named (so far in ``progress``)."""
-    from .delivery import message_size
-
     size = message_size()
     sent = 0
     for start in range(0, len(ids), size):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from ..conf import wx_settings
+from ..nudges import message_size
+
+__all__ = ["chain_length", "concurrency", "message_size"]
 
 
 def chain_length() -> int:
@@ -13,13 +16,3 @@ def chain_length() -> int:
 def concurrency() -> int:
     """``PUSH_CONCURRENCY``: the calls one task keeps in flight."""
     return wx_settings.PUSH_CONCURRENCY
-
-
-def message_size() -> int:
-    """The most lines one broker message names: four times ``PUSH_CONCURRENCY``, as many
-    chains as one task keeps in hand (one per calling thread, three queued behind it).
-
-    The more a task has in hand, the less of it is the tail in which its last chains run
-    and its other threads wait for the next message: at 50 ms of latency, twice gave 0.80–0.81
-    of the ceiling, four times 0.85–0.87 (``docs/benchmarks.md``)."""
-    return 4 * concurrency()
