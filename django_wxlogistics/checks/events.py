@@ -35,6 +35,8 @@ def events_url() -> str | None:
         return reverse("wxlogistics:events")
     except NoReverseMatch:
         return None
+    except Exception:  # no ROOT_URLCONF, or one that fails: Django's own checks report that
+        return None
 
 
 def check_push_settings() -> list[CheckMessage]:

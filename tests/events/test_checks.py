@@ -120,3 +120,9 @@ def test_a_wrong_key_refuses_safe_mode_pushes_without_saying_why_to_the_caller(w
     assert b"ENCODING_AES_KEY" not in response.content
     row = InboundEvent.objects.get()
     assert row.verdict == PushVerdict.NOT_CONFIGURED and "ENCODING_AES_KEY" in row.error
+
+
+def test_w070_in_a_project_without_a_urlconf(settings):
+    del settings.ROOT_URLCONF
+    with override_settings(WXLOGISTICS={**GOOD, "PUSH_TOKEN": ""}):
+        assert check_push_routes() == []
