@@ -33,6 +33,7 @@ from .exceptions import (
     AccessTokenError,
     InvalidRequestData,
 )
+from .merchant_calls import MERCHANT_PATHS, MerchantCalls
 from .redaction import get_logger, install_log_filters
 from .tokens import AccessTokenProvider, build_provider
 from .transport import Transport
@@ -44,6 +45,7 @@ PATHS = {
     "logistics.getContact": "/cgi-bin/express/delivery/contact/get",
     "logistics.previewTemplate": "/cgi-bin/express/delivery/template/preview",
     "logistics.updateBusiness": "/cgi-bin/express/delivery/service/business/update",
+    **MERCHANT_PATHS,
 }
 
 
@@ -64,8 +66,9 @@ class TemplatePreview:
     rendered_waybill_template: str
 
 
-class WeChatLogisticsClient:
-    """The logistics APIs of WeChat, with access tokens handled.
+class WeChatLogisticsClient(MerchantCalls):
+    """The logistics APIs of WeChat, with access tokens handled; the merchant's calls come from
+    :class:`~django_wxlogistics.merchant_calls.MerchantCalls`.
 
     Arguments default to the ``WXLOGISTICS`` settings. ``access_token`` takes a mode
     (``"stable"``, ``"classic"``, ``"cloud"``, a dotted path) or a provider object.

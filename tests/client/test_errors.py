@@ -69,7 +69,8 @@ def test_each_errcode_raises_its_class_once(scripted: Any, errcode: Any, cls: ty
 
 
 def test_the_retryable_list_is_closed() -> None:
-    assert frozenset({-1, 45009, 45011}) == RETRYABLE_ERRCODES
+    busy, rate_limited = {-1, 10060012, 10060019}, {45009, 45011, 44990, 9300513}
+    assert frozenset({*busy, *rate_limited, 10060001}) == RETRYABLE_ERRCODES
     assert error_for_errcode(123456789) is PermanentError
     assert not issubclass(AccessTokenError, (TransientError, PermanentError))
 
