@@ -190,13 +190,13 @@ class MerchantCalls:
     def is_trade_managed(self, *, appid: str | None = None) -> bool:
         """Whether WeChat holds this mini program's payments until shipping is recorded."""
         api = "is_trade_managed"
-        payload = self.call(api, {"appid": appid or wx_settings.APPID})
+        payload = self.call(api, checked(api, _clean_appid, appid=appid or wx_settings.APPID))
         return bool(payload.get("is_trade_managed"))
 
     def is_trade_management_confirmation_completed(self, *, appid: str | None = None) -> bool:
         """Whether the mini program has completed trade management's confirmation in WeChat's console."""
         api = "is_trade_management_confirmation_completed"
-        payload = self.call(api, {"appid": appid or wx_settings.APPID})
+        payload = self.call(api, checked(api, _clean_appid, appid=appid or wx_settings.APPID))
         return bool(payload.get("completed"))
 
     # -- the tracking component ------------------------------------------------------------------
@@ -282,5 +282,12 @@ class MerchantCalls:
 def _clean_path(*, path: Any) -> dict[str, Any]:
     errors = FieldErrors()
     body = {"path": errors.text("path", path)}
+    errors.raise_any()
+    return body
+
+
+def _clean_appid(*, appid: Any) -> dict[str, Any]:
+    errors = FieldErrors()
+    body = {"appid": errors.text("appid", appid)}
     errors.raise_any()
     return body

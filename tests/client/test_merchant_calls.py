@@ -267,6 +267,14 @@ def test_the_account(client: WeChatLogisticsClient, sandbox: Any) -> None:
     assert call["body"] == {"appid": "wxclienttest00001"}
 
 
+def test_the_account_needs_an_appid(client: WeChatLogisticsClient, sandbox: Any, settings: Any) -> None:
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "APPID": None, "ACCESS_TOKEN": "cloud"}
+    with pytest.raises(InvalidRequestData) as info:
+        get_client().is_trade_managed()
+    assert list(info.value.fields) == ["appid"]
+    assert sandbox.calls(api="is_trade_managed") == []
+
+
 # -- the tracking component -------------------------------------------------------------------------
 
 
