@@ -13,10 +13,12 @@ class WXLogisticsConfig(AppConfig):
     def ready(self) -> None:
         from . import tasks  # noqa: F401  (registers the Celery tasks, which nudges publish by name)
         from .checks import check_push_routes, check_secrets, check_settings
+        from .checks.broker import check_broker
         from .receivers import connect_receivers
         from .redaction import install_log_filters
 
         register(check_settings, Tags.compatibility)
+        register(check_broker, Tags.compatibility)
         register(check_secrets, Tags.admin, Tags.security)
         register(check_push_routes, Tags.urls)
         connect_receivers()

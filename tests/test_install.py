@@ -46,8 +46,16 @@ def host_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         '    "APPID": os.environ.get("WX_APPID", ""),\n'
         '    "APPSECRET": os.environ.get("WX_APPSECRET", ""),\n'
         "}\n"
+        'CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"\n'
     )
     settings.write_text(text)
+    # The project's Celery app, as the quickstart has it (without it, check says W100).
+    (settings.parent / "celery.py").write_text(
+        "import os\n\nfrom celery import Celery\n\n"
+        'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")\n'
+        'app = Celery("shop")\napp.config_from_object("django.conf:settings", namespace="CELERY")\n'
+    )
+    (settings.parent / "__init__.py").write_text("from .celery import app as celery_app\n")
     return python, base / "shop"
 
 
