@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: venv demo test test-django6 browser lint types migrations-check messages-check docs pytest bench chaos clean
+.PHONY: venv demo test test-django6 browser lint lint-imports types migrations-check messages-check docs pytest bench chaos clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ venv: $(BIN)/.installed
 demo: venv
 	$(PY) manage.py rundemo
 
-test: browser venv lint types migrations-check messages-check pytest docs
+test: browser venv lint lint-imports types migrations-check messages-check pytest docs
 
 # The browser test drives Debian's Chromium (never a browser download), with a CJK font
 # for the shop's Chinese text. Installed from Debian when missing and we are root; otherwise
@@ -41,6 +41,10 @@ browser:
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The import layers and forbidden imports, as written in pyproject.toml ([tool.importlinter]).
+lint-imports: venv
+	$(BIN)/lint-imports
 
 types: venv
 	$(BIN)/mypy django_wxlogistics example_project
