@@ -13,8 +13,11 @@ $(BIN)/.installed: pyproject.toml
 
 venv: $(BIN)/.installed
 
+# make demo PORT=8001 SANDBOX_PORT=8901: the shop and the sandbox elsewhere (the rest follows).
+PORT         ?= 8000
+SANDBOX_PORT ?= 8900
 demo: venv
-	$(PY) manage.py rundemo
+	$(PY) manage.py rundemo --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 test: browser venv lint lint-imports types migrations-check messages-check pytest docs
 

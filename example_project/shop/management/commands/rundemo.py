@@ -1,15 +1,22 @@
-"""``make demo``: the example shop with everything it needs, stopped together on Ctrl-C.
+"""``make demo``: the example shop with everything it needs, stopped together however it stops.
 
 Starts the WeChat sandbox, the web server, a Celery worker and beat; migrates and creates a
-demo superuser. The story starts in the sandbox: the demo orders are placed there, and the
-sandbox pushes each to the shop's events URL as WeChat's order placement event, which makes
-the waybill, with its Token, in the shop. Waybills of earlier runs are told to the sandbox
-again (it keeps nothing); waybills added by hand in the admin are registered in it too
-(``shop/demo.py``).
+demo superuser. ``--port`` and ``--sandbox-port`` (``make demo PORT=… SANDBOX_PORT=…``) move
+it; the sandbox's URL the shop calls and the events URL the sandbox pushes to follow. Ctrl-C,
+SIGTERM or SIGHUP stop every process it started, and so does the command's own death by any
+means (on Linux each child is sent SIGTERM then, SIGKILL included), or its parent's.
+
+The story starts in the sandbox: the demo orders are placed there, and the sandbox pushes
+each to the shop's events URL as WeChat's order placement event, which makes the waybill,
+with its Token, in the shop; then each gets its status as staff would set it, through the
+signal. Waybills of earlier runs are told to the sandbox again (it keeps nothing); waybills
+added by hand in the admin are registered in it too (``shop/demo.py``).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import signal
 import socket
@@ -23,6 +30,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.test.utils import override_settings
 from django.urls import reverse
 
 from django_wxlogistics.enums import ActionType
@@ -33,6 +41,11 @@ from example_project.shop.demo import SANDBOX_ENV, register_in_sandbox
 from example_project.shop.models import Order
 
 DEMO_USER, DEMO_PASSWORD = "admin", "wxlogistics-demo"  # demo only: printed on screen
+
+#: The environment variable the example settings read API_BASE_URL from.
+API_BASE_URL_ENV = "WXLOGISTICS_API_BASE_URL"
+#: The signals that stop the demo and everything it started (SIGINT is Python's KeyboardInterrupt).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 #: placed in the sandbox at the start: number, receiver, mobile, and the status staff give it
 DEMO_ORDERS = [
@@ -54,10 +67,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         sandbox_url = f"http://127.0.0.1:{options['sandbox_port']}"
+        if os.environ.get(API_BASE_URL_ENV) in (None, sandbox_url):
+            # Derived from --sandbox-port: here, and for the processes started below.
+            os.environ[API_BASE_URL_ENV] = sandbox_url
+            override_settings(WXLOGISTICS={**settings.WXLOGISTICS, "API_BASE_URL": sandbox_url}).enable()
         if settings.WXLOGISTICS.get("API_BASE_URL") != sandbox_url:
             raise CommandError(
                 f"WXLOGISTICS['API_BASE_URL'] is {settings.WXLOGISTICS.get('API_BASE_URL')!r}, but the demo "
-                f"sandbox listens on {sandbox_url}: set WXLOGISTICS_API_BASE_URL={sandbox_url}."
+                f"sandbox listens on {sandbox_url}: set {API_BASE_URL_ENV}={sandbox_url}, or leave it unset."
             )
         for port in (options["port"], options["sandbox_port"]):
             if _listening(port):
@@ -111,6 +128,8 @@ class Command(BaseCommand):
             "web": [python, "manage.py", "runserver", f"127.0.0.1:{options['port']}", "--noreload"],
         }
         processes: dict[str, subprocess.Popen[bytes]] = {}
+        _stop_on_signals()
+        _die_with_parent()  # the shell or make that started the demo
         # The push's Token and key travel in the environment, not on a command line.
         push_secrets = {
             PUSH_TOKEN_ENV: str(settings.WXLOGISTICS["PUSH_TOKEN"]),
@@ -123,17 +142,32 @@ class Command(BaseCommand):
             for name in ("worker", "beat", "web"):
                 processes[name] = _start(commands[name], {SANDBOX_ENV: sandbox_url})
             _wait_for_port(options["port"], "web server", processes["web"])
-            self._place_demo_orders(SandboxControl(sandbox_url))
+            seeded = self._place_demo_orders(SandboxControl(sandbox_url))
             self._banner(options["port"], sandbox_url)
             if options["check"]:
+                self._check_seeded(SandboxControl(sandbox_url), seeded)
                 self._check(options["port"], sandbox_url)
                 self.stdout.write(self.style.SUCCESS("The demo is up; stopping (--check)."))
                 return
             _wait(processes)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Stopped):
             self.stdout.write("\nStopping the demo…")
         finally:
             _stop(processes)
+
+    def _check_seeded(self, control: SandboxControl, seeded: list[Order]) -> None:
+        """Each demo order given a status with an action has its trace event in the sandbox."""
+        actions: Any = settings.WXLOGISTICS["STATUS_ACTIONS"]
+        for order in seeded:
+            action = actions.get(order.status)
+            if action is None:
+                continue
+            action_type = action["action_type"] if isinstance(action, dict) else action
+            for waybill in Waybill.objects.filter(order_id=order.number):
+                _wait_for_push(control, waybill.waybill_id, action_type)
+                self.stdout.write(
+                    f"Order {order.number}, seeded as {order.status}, has its trace event in the sandbox."
+                )
 
     def _check(self, port: int, sandbox_url: str) -> None:
         """The admin answers; an order placed in the sandbox becomes a waybill with its Token, and
@@ -213,14 +247,20 @@ class Command(BaseCommand):
         if not users.objects.filter(username=DEMO_USER).exists():
             users.objects.create_superuser(DEMO_USER, "admin@example.com", DEMO_PASSWORD)
 
-    def _place_demo_orders(self, control: SandboxControl) -> None:
-        """Place the demo orders the shop does not have yet in the sandbox, as customers would."""
+    def _place_demo_orders(self, control: SandboxControl) -> list[Order]:
+        """Place the demo orders the shop does not have yet in the sandbox, as customers would,
+        then give each its status as staff would: the status change sends the signal, so a
+        shipped order's trace event is recorded and pushed. Returns the orders placed."""
+        seeded = []
         for number, customer, mobile, status in DEMO_ORDERS:
             if Order.objects.filter(number=number).exists():
                 continue  # placed in an earlier run
             placed = control.place_order(number, receiver={"Name": customer, "Mobile": mobile})
             self.stdout.write(f"Order {number} placed in the sandbox: waybill {placed['waybill_id']}.")
-            Order.objects.get(number=number).set_status(status)
+            order = Order.objects.get(number=number)
+            order.set_status(status)
+            seeded.append(order)
+        return seeded
 
     def _register_in_sandbox(self, sandbox_url: str) -> None:
         # The sandbox keeps nothing between runs: tell it every waybill the shop has.
@@ -263,9 +303,46 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+class Stopped(Exception):
+    """SIGTERM or SIGHUP reached the demo: stop everything, as Ctrl-C does."""
+
+
+def _stop_on_signals() -> None:
+    def stop(signum: int, frame: Any) -> None:
+        raise Stopped(signal.Signals(signum).name)
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
+
+
+def _set_parent_death_signal() -> bool:
+    """Linux: SIGTERM to this process when its parent dies. False where that cannot be asked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    pr_set_pdeathsig = 1
+    return bool(libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0) == 0)
+
+
+def _die_with_parent() -> None:
+    """The demo stops, and stops its processes, when whatever started it (make, a shell) dies."""
+    parent = os.getppid()
+    if _set_parent_death_signal() and os.getppid() != parent:
+        raise Stopped("parent died")  # it died before the signal was asked for
+
+
 def _start(command: list[str], extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    demo = os.getpid()
+
+    def in_child() -> None:
+        # SIGTERM when the demo dies, whatever kills it (SIGKILL included): no process is left behind.
+        if _set_parent_death_signal() and os.getppid() != demo:
+            os.kill(os.getpid(), signal.SIGTERM)
+
     # A process group of its own, so Ctrl-C reaches it once, through _stop().
-    return subprocess.Popen(command, start_new_session=True, env={**os.environ, **(extra_env or {})})
+    return subprocess.Popen(
+        command, start_new_session=True, env={**os.environ, **(extra_env or {})}, preexec_fn=in_child
+    )
 
 
 def _wait_for_port(port: int, name: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -288,6 +365,8 @@ def _wait(processes: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    for signum in (signal.SIGINT, *STOP_SIGNALS):  # a second Ctrl-C must not cut the stopping short
+        signal.signal(signum, signal.SIG_IGN)
     for process in processes.values():
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
