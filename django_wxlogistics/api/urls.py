@@ -1,6 +1,7 @@
 """The REST API's URLs, included by :mod:`django_wxlogistics.urls` under ``api/``.
 
-``waybills/{waybill_id}/`` addresses a waybill by its ID at WeChat; its events are nested.
+``api/`` itself lists the endpoints. ``waybills/{waybill_id}/`` addresses a waybill by its ID
+at WeChat; its events are nested.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 
 from .openapi import schema_view
+from .root import api_root
 from .views import TraceEventViewSet, WaybillViewSet
 
 waybill_list = WaybillViewSet.as_view({"get": "list", "post": "create"})
@@ -18,6 +20,8 @@ event_detail = TraceEventViewSet.as_view({"get": "retrieve"})
 event_retry = TraceEventViewSet.as_view({"post": "retry"})
 
 urlpatterns: list[URLPattern] = [
+    # The API root: every endpoint below, by URL name.
+    path("", api_root, name="api-root"),
     path("waybills/", waybill_list, name="waybill-list"),
     path("waybills/<str:waybill_id>/", waybill_detail, name="waybill-detail"),
     path("waybills/<str:waybill_id>/contact/", waybill_contact, name="waybill-contact"),
