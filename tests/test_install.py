@@ -30,7 +30,14 @@ def host_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("install")
     venv.create(base / "venv", with_pip=True)
     python = base / "venv" / "bin" / "python"
-    installed = run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", ROOT, cwd=base)
+    # As docs/installation.md says until the package is published: a wheel, then its URL.
+    quiet = ("--quiet", "--disable-pip-version-check")
+    built = run(python, "-m", "pip", "wheel", *quiet, "--no-deps", "-w", base / "dist", ROOT, cwd=base)
+    assert built.returncode == 0, built.stderr[-3000:]
+    [wheel] = (base / "dist").glob("django_wxlogistics-*.whl")
+    installed = run(
+        python, "-m", "pip", "install", *quiet, f"django-wxlogistics[redis] @ {wheel.as_uri()}", cwd=base
+    )
     assert installed.returncode == 0, installed.stderr[-3000:]
     created = run(python, "-m", "django", "startproject", "shop", cwd=base)
     assert created.returncode == 0, created.stderr
@@ -79,6 +86,8 @@ def test_the_package_imports_from_the_clean_venv(host_project: tuple[Path, Path]
         cwd=project,
     )
     assert typed.stdout.strip() == "True"
+    extra = run(python, "-c", "import redis", cwd=project)
+    assert extra.returncode == 0, extra.stderr  # the [redis] extra came along
 
 
 def test_check_and_migrate_pass_once_credentials_are_set(host_project: tuple[Path, Path]) -> None:
@@ -161,3 +170,12 @@ def test_make_test_django6_says_loudly_when_no_python_312_runs(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     assert "DJANGO 6.x WAS NOT TESTED" in result.stderr and "needs Python 3.12+" in result.stderr
     assert "the test suite on" not in result.stdout  # nothing was run
+
+
+def test_make_migrations_check_does_not_need_the_database_of_database_url() -> None:
+    # A DATABASE_URL naming a database not created yet, as a new one per concurrent run is.
+    env = {**_env(), "MAKEFLAGS": "", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/wxl_never_created"}
+    result = run("make", "-s", "-o", ".venv/bin/.installed", "migrations-check", cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+    assert "RuntimeWarning" not in result.stderr and "does not exist" not in result.stderr
