@@ -27,10 +27,13 @@ def start(args: list[str], env: dict[str, str] | None = None) -> tuple[subproces
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 30
+    read: list[str] = []
     while time.monotonic() < deadline:
         line = process.stdout.readline()
+        read.append(line)
         match = re.search(r"listening on (http://\S+)", line)
         if match:
+            _read_at_start[process.pid] = "".join(read)
             return process, match.group(1)
         if not line and process.poll() is not None:
             break
@@ -38,10 +41,21 @@ def start(args: list[str], env: dict[str, str] | None = None) -> tuple[subproces
     raise AssertionError(f"the sandbox did not start: {process.stderr.read() if process.stderr else ''}")
 
 
+#: What start() read of each sandbox's output before it answered: stop() gives it back.
+_read_at_start: dict[int, str] = {}
+
+
 def stop(process: subprocess.Popen[str], sig: int) -> tuple[int, str, str]:
+    """Stop the sandbox; its exit code and its whole output, also what start() already read.
+
+    The pipes are read through their text wrappers, never around them as communicate() does:
+    lines readline() has buffered would be lost (the sandbox's output is a few lines).
+    """
+    assert process.stdout is not None and process.stderr is not None
     process.send_signal(sig)
-    out, err = process.communicate(timeout=20)
-    return process.returncode, out, err
+    process.wait(timeout=20)
+    out = _read_at_start.pop(process.pid, "") + process.stdout.read()
+    return process.returncode, out, process.stderr.read()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
