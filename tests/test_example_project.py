@@ -1,6 +1,9 @@
-"""The example shop's own pages: Swagger UI works offline (its assets are served locally)."""
+"""The example shop's own pages: Swagger UI works offline (its assets are served locally), and
+the shop's name in the admin is in the user's language."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.test import Client
@@ -21,3 +24,13 @@ def test_the_root_redirects_to_the_admin(client: Client) -> None:
     reply = client.get("/")
     assert reply.status_code == 302
     assert reply["Location"] == "/admin/"
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "Shop"), ("zh-hans", "商店")])
+def test_the_shops_name_in_the_admin_is_in_the_users_language(
+    admin_client: Client, language: str, label: str
+) -> None:
+    page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE=language)
+    assert page.status_code == 200
+    caption = re.search(r'<a href="/admin/shop/" class="section"[^>]*>([^<]*)</a>', page.content.decode())
+    assert caption is not None and caption.group(1) == label
