@@ -1,4 +1,4 @@
-"""The fixed vocabularies of WeChat's logistics API and of our delivery pipeline."""
+"""The fixed vocabularies of WeChat's APIs (logistics, shipping information) and of our delivery pipeline."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -60,3 +60,12 @@ class BodyFormat(models.TextChoices):
 
     XML = "xml", "XML"
     JSON = "json", "JSON"
+
+
+class ShippingCall(models.TextChoices):
+    """Which of WeChat's shipping-information calls one ``ShippingInfo`` makes."""
+
+    UPLOAD = "upload", _("Upload")
+    #: An upload after the payment's shipping was complete: WeChat allows it once.
+    REUPLOAD = "reupload", _("Re-upload")
+    CONFIRM_RECEIPT = "confirm_receipt", _("Receipt confirmation")

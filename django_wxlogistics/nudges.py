@@ -21,7 +21,7 @@ import queue
 import threading
 import time
 import weakref
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 from celery import current_app
@@ -35,6 +35,17 @@ logger = get_logger(__name__)
 #: The Celery tasks a nudge publishes, by name: ``tasks.py`` registers them under these names.
 PUSH_TASK = "django_wxlogistics.tasks.push_trace_event"
 PUSH_MANY_TASK = "django_wxlogistics.tasks.push_trace_events"
+PUSH_SHIPPING_TASK = "django_wxlogistics.tasks.push_shipping_info"
+
+#: The kinds of items a nudge names (``OutboxKind.name``).
+TRACE_EVENT = "trace_event"
+SHIPPING_INFO = "shipping_info"
+#: For each kind: the task for one item (its id), the task for several (a list of ids), and
+#: what log lines call an item.
+PUSH_TASKS: dict[str, tuple[str | None, str, str]] = {
+    TRACE_EVENT: (PUSH_TASK, PUSH_MANY_TASK, "trace event"),
+    SHIPPING_INFO: (None, PUSH_SHIPPING_TASK, "shipping information item"),
+}
 
 #: Seconds the caller of a nudge waits for the broker, all told; also the nudge connection's
 #: socket, connect and read timeouts.
@@ -54,29 +65,45 @@ TIMEOUT_OPTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def nudge(event_ids: Iterable[int]) -> int:
-    """Tell workers to look at these events now; returns how many events the sent messages name.
+#: Items to nudge, by kind.
+Batches = dict[str, list[int]]
+
+
+def nudge(event_ids: Iterable[int], kind: str = TRACE_EVENT) -> int:
+    """Tell workers to look at these items of ``kind`` (trace events unless said otherwise) now;
+    returns how many items the sent messages name.
 
     One message names up to four times ``PUSH_CONCURRENCY`` events: a task pushes a quarter of
     them at once and keeps the others leased behind them. Never raises, and never keeps the
     caller more than :data:`NUDGE_TIMEOUT`: a broker that is down, silent or slow leaves the
     events to the sweeper, which finds them when the broker is back.
     """
-    ids = list(dict.fromkeys(event_ids))
-    if not ids:
+    return nudge_kinds({kind: event_ids})
+
+
+def nudge_kinds(items: Mapping[str, Iterable[int]]) -> int:
+    """:func:`nudge` for items of several kinds at once, within one :data:`NUDGE_TIMEOUT`."""
+    batches: Batches = {}
+    for kind, ids in items.items():
+        if kind not in PUSH_TASKS:
+            raise ValueError(f"no push task for items of kind {kind!r}")
+        unique = list(dict.fromkeys(ids))
+        if unique:
+            batches[kind] = unique
+    if not batches:
         return 0
     app = current_app._get_current_object()
     if app.conf.task_always_eager:  # the tasks run here and now; no broker involved
         try:
-            return _publish(app, ids, producer=None)
+            return _publish(app, batches, producer=None)
         except Exception as exc:
-            _warn(len(ids), type(exc).__name__)
+            _warn(batches, type(exc).__name__)
             return 0
     publisher = _publisher(app)
     if publisher is None:
-        _warn(len(ids), f"{MAX_STUCK} earlier publishes are still stuck")
+        _warn(batches, f"{MAX_STUCK} earlier publishes are still stuck")
         return 0
-    return publisher.publish(ids)
+    return publisher.publish(batches)
 
 
 def message_size() -> int:
@@ -114,19 +141,22 @@ def _at_most(value: Any, bound: float) -> float:
     return bound
 
 
-def _publish(app: Any, ids: list[int], producer: Any, progress: _Job | None = None) -> int:
-    """Send the messages naming ``ids``; returns how many ids they named (so far in ``progress``)."""
+def _publish(app: Any, batches: Batches, producer: Any, progress: _Job | None = None) -> int:
+    """Send the messages naming the ids of ``batches``, kind after kind; returns how many ids
+    they named (so far in ``progress``)."""
     size = message_size()
     sent = 0
-    for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
-        if len(chunk) == 1:
-            _send(app, PUSH_TASK, (chunk[0],), producer)
-        else:
-            _send(app, PUSH_MANY_TASK, (chunk,), producer)
-        sent += len(chunk)
-        if progress is not None:
-            progress.sent = sent
+    for kind, ids in batches.items():
+        one, many, _noun = PUSH_TASKS[kind]
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            if len(chunk) == 1 and one is not None:
+                _send(app, one, (chunk[0],), producer)
+            else:
+                _send(app, many, (chunk,), producer)
+            sent += len(chunk)
+            if progress is not None:
+                progress.sent = sent
     return sent
 
 
@@ -140,15 +170,23 @@ def _send(app: Any, name: str, args: tuple[Any, ...], producer: Any) -> None:
         app.send_task(name, args, producer=producer, retry=False, ignore_result=True)
 
 
-def _warn(count: int, why: str) -> None:
-    logger.warning(
-        "Could not nudge a worker for %d trace event(s) (%s); the sweeper will push them.", count, why
-    )
+def _warn(batches: Batches, why: str, sent: int = 0) -> None:
+    """Log the items of ``batches`` after the first ``sent`` as left to the sweeper."""
+    left = []
+    for kind, ids in batches.items():
+        count = max(0, len(ids) - sent)
+        sent = max(0, sent - len(ids))
+        if count:
+            left.append(f"{count} {PUSH_TASKS[kind][2]}(s)")
+    if left:
+        logger.warning(
+            "Could not nudge a worker for %s (%s); the sweeper will push them.", ", ".join(left), why
+        )
 
 
 class _Job:
-    def __init__(self, ids: list[int]) -> None:
-        self.ids = ids
+    def __init__(self, batches: Batches) -> None:
+        self.batches = batches
         self.context = contextvars.copy_context()  # e.g. a tracing span for the publish signals
         self.finished = threading.Event()
         self.given_up = False
@@ -172,20 +210,20 @@ class _Publisher:
         started = self.busy_since
         return 0.0 if started is None else time.monotonic() - started
 
-    def publish(self, ids: list[int]) -> int:
+    def publish(self, batches: Batches) -> int:
         busy = self.busy_for()
         if busy >= NUDGE_TIMEOUT:
             # The broker has not finished the last nudge: no use queueing behind it.
-            _warn(len(ids), f"the broker has not answered the last nudge for {busy:.0f} s")
+            _warn(batches, f"the broker has not answered the last nudge for {busy:.0f} s")
             return 0
-        job = _Job(ids)
+        job = _Job(batches)
         self.jobs.put(job)
         if not job.finished.wait(NUDGE_TIMEOUT):
             job.given_up = True  # a job not yet begun is dropped; one under way may still arrive
-            _warn(len(ids) - job.sent, f"no answer from the broker within {NUDGE_TIMEOUT:g} s")
+            _warn(batches, f"no answer from the broker within {NUDGE_TIMEOUT:g} s", job.sent)
             return job.sent
         if job.error is not None:
-            _warn(len(ids) - job.sent, type(job.error).__name__)  # the class only: messages name URLs
+            _warn(batches, type(job.error).__name__, job.sent)  # the class only: messages name URLs
         return job.sent
 
     def retire(self) -> None:
@@ -211,7 +249,7 @@ class _Publisher:
 
     def _send(self, job: _Job) -> None:
         self._connect()
-        _publish(self.app, job.ids, self.producer, progress=job)
+        _publish(self.app, job.batches, self.producer, progress=job)
 
     def _connect(self) -> None:
         if self.connection is not None:
@@ -288,39 +326,44 @@ class _CommitNudge:
     """
 
     def __init__(self) -> None:
-        self.first: dict[Hashable, tuple[Any, int]] = {}
+        # (kind, line) -> the line's first item here, as (order, pk).
+        self.first: dict[tuple[str, Hashable], tuple[Any, int]] = {}
         self.fired = False
 
-    def add(self, pk: int, line: Hashable, order: Any) -> None:
+    def add(self, pk: int, line: Hashable, order: Any, kind: str = TRACE_EVENT) -> None:
         key = (order, pk)
-        if line not in self.first or key < self.first[line]:
-            self.first[line] = key
+        if (kind, line) not in self.first or key < self.first[kind, line]:
+            self.first[kind, line] = key
 
     def __call__(self) -> None:
         self.fired = True
-        nudge(pk for _, pk in self.first.values())
+        by_kind: Batches = {}
+        for (kind, _line), (_order, pk) in self.first.items():
+            by_kind.setdefault(kind, []).append(pk)
+        nudge_kinds(by_kind)
 
 
 _local = threading.local()
 
 
-def nudge_on_commit(pk: int, *, line: Hashable, order: Any, using: str) -> None:
-    """Nudge a worker for item ``pk`` once the transaction on database ``using`` commits (at
-    once outside a transaction); the items of one transaction share their nudges.
+def nudge_on_commit(pk: int, *, line: Hashable, order: Any, using: str, kind: str = TRACE_EVENT) -> None:
+    """Nudge a worker for item ``pk`` of ``kind`` once the transaction on database ``using``
+    commits (at once outside a transaction); the items of one transaction share their nudges.
 
     ``line`` and ``order`` say which items go one after the other (a trace event's waybill
-    and action time): each line's first item is nudged. One :class:`_CommitNudge` per
-    transaction collects them, registered with ``transaction.on_commit``. Only Django holds
-    it; this thread finds it again through a weak reference, which dies when Django discards
-    the callback because the transaction, or the savepoint it was registered in, rolled back.
+    and action time, a shipping information's payment and id): each line's first item is
+    nudged. One :class:`_CommitNudge` per transaction collects them, registered with
+    ``transaction.on_commit``. Only Django holds it; this thread finds it again through a weak
+    reference, which dies when Django discards the callback because the transaction, or the
+    savepoint it was registered in, rolled back.
     """
     collectors: dict[str, weakref.ref[_CommitNudge]] = _local.__dict__.setdefault("collectors", {})
     found = collectors.get(using)
     pending = found() if found is not None else None
     if pending is not None and not pending.fired and not transaction.get_autocommit(using):
-        pending.add(pk, line, order)
+        pending.add(pk, line, order, kind)
         return
     pending = _CommitNudge()
-    pending.add(pk, line, order)  # before on_commit: outside a transaction, it runs at once
+    pending.add(pk, line, order, kind)  # before on_commit: outside a transaction, it runs at once
     collectors[using] = weakref.ref(pending)
     transaction.on_commit(pending, using=using, robust=True)

@@ -1,4 +1,5 @@
-"""A shop's order-status change becomes one trace event per waybill of the order.
+"""A shop's order-status change becomes one trace event per waybill of the order, and the
+payment's shipping information where ``SHIPPING_ACTIONS`` lists the status.
 
 Three ways in, all ending in :func:`record_status_change`:
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.signals import setting_changed
 from django.db import models, transaction
 from django.db.models import OuterRef, Subquery
@@ -26,10 +28,11 @@ from django.utils.module_loading import import_string
 
 from .conf import wx_settings
 from .exceptions import ConfigurationError
-from .models import TraceEvent, Waybill
+from .models import Payment, ShippingInfo, TraceEvent, Waybill
 from .orders import order_model, order_reference, plain_status, status_attname, status_field
 from .redaction import get_logger
-from .services import record_trace_event
+from .services import confirm_receipt, record_shipping_info, record_trace_event
+from .shipping_orders import UPLOAD, shipping_action, shipping_adapter
 from .signals import order_status_changed
 from .trace_messages import render_message, status_action
 
@@ -97,6 +100,41 @@ def record_status_change(order: Any, old_status: Any, new_status: Any) -> list[T
     return events
 
 
+def record_shipping_change(order: Any, old_status: Any, new_status: Any) -> ShippingInfo | None:
+    """Record the shipping information a status change calls for in ``SHIPPING_ACTIONS``.
+
+    ``"upload"``: the fields ``SHIPPING_ADAPTER`` reads from the order, through
+    ``record_shipping_info``; nothing when the adapter returns None (not paid with WeChat Pay).
+    ``"confirm_receipt"``: ``confirm_receipt`` for the order's payment, received now; nothing
+    for an order without one. Raises the services' ValidationError when WeChat would refuse it.
+    """
+    old_status, new_status = plain_status(old_status), plain_status(new_status)
+    action = shipping_action(new_status)
+    if old_status == new_status or action is None:
+        return None
+    reference = order_reference(order)
+    if action == UPLOAD:
+        fields = shipping_adapter()(order)
+        if fields is None:
+            logger.debug("Order %s has no WeChat Pay payment: no shipping information to upload.", reference)
+            return None
+        info = record_shipping_info(order, **fields)
+    else:
+        if not Payment.objects.filter(order_id=reference).exists():
+            logger.debug("Order %s has no WeChat Pay payment: no receipt to confirm.", reference)
+            return None
+        info = confirm_receipt(order)
+    logger.info(
+        "Order %s is %r: shipping information %s (%s) recorded for payment %s.",
+        reference,
+        new_status,
+        info.pk,
+        info.call,
+        info.payment_id,
+    )
+    return info
+
+
 def on_order_status_changed(
     sender: Any, order: Any = None, old_status: Any = None, new_status: Any = None, **kwargs: Any
 ) -> None:
@@ -112,6 +150,26 @@ def on_order_status_changed(
             "record it with services.record_trace_event() once the cause is fixed.",
             _describe(order),
             plain_status(old_status),
+            plain_status(new_status),
+            exc_info=True,
+        )
+        if order is None:
+            return
+    try:
+        record_shipping_change(order, old_status, new_status)
+    except ValidationError as exc:
+        # What WeChat would refuse (a second upload, fields the order lacks): the words say why.
+        logger.error(
+            "The shipping information of order %s (status %r) was NOT recorded for WeChat: %s",
+            _describe(order),
+            plain_status(new_status),
+            "; ".join(exc.messages),
+        )
+    except Exception:
+        logger.error(
+            "The shipping information of order %s (status %r) was NOT recorded for WeChat; record it "
+            "with services.record_shipping_info() or confirm_receipt() once the cause is fixed.",
+            _describe(order),
             plain_status(new_status),
             exc_info=True,
         )

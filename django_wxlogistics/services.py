@@ -1,7 +1,8 @@
 """What the shop, the admin and the API call: the only entry points that change state.
 
 ``record_trace_event`` never touches the network: it inserts a pending event in the
-caller's transaction and, once that commits, nudges a Celery worker to push it.
+caller's transaction and, once that commits, nudges a Celery worker to push it. So do the
+merchant's ``record_shipping_info`` and ``confirm_receipt`` (:mod:`.shipping_info`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from .enums import ACTION_MSG_MAX_LENGTH, AccessChannel, ActionType, EventState
 from .models import ContactAccess, TraceEvent, Waybill
 from .nudges import NUDGE_TIMEOUT, nudge, nudge_on_commit
 from .orders import order_reference
+from .shipping_info import confirm_receipt as confirm_receipt
+from .shipping_info import record_shipping_info as record_shipping_info
+from .shipping_info import retry_failed_shipping_info as retry_failed_shipping_info
 from .signals import contact_viewed, waybill_registered
 
 #: Seconds a nudge may keep the shop waiting for the broker before leaving the event to the sweeper.

@@ -13,6 +13,16 @@ trace_event_pushed = Signal()
 #: Arguments: ``event`` (TraceEvent, with ``last_errcode``/``last_errmsg``), ``waybill``, ``error``.
 trace_event_failed = Signal()
 
+#: Out: a shipping-information call reached WeChat. Arguments: ``shipping_info`` (ShippingInfo;
+#: its ``call`` says which: upload, re-upload or receipt confirmation), ``payment`` (Payment).
+shipping_info_sent = Signal()
+
+#: Out: a shipping-information call will not be made again (permanent error, such as 10060003 or
+#: 10060031, or attempts exhausted). Arguments: ``shipping_info`` (ShippingInfo, with
+#: ``last_errcode``/``last_errmsg``), ``payment``, ``error`` (the WeChatError; None when its
+#: worker stopped mid-call on the last attempt).
+shipping_info_failed = Signal()
+
 #: Out: a waybill was registered for an order. Arguments: ``waybill``, ``order``, ``created`` (bool).
 waybill_registered = Signal()
 

@@ -1,8 +1,9 @@
-"""Celery tasks: thin wrappers that take an id and call :mod:`django_wxlogistics.delivery`.
+"""Celery tasks: thin wrappers that take ids and call :mod:`django_wxlogistics.delivery`.
 
-A message only says "look at event N now": losing one is repaired by the sweeper, and a
-duplicate finds the event claimed or sent and does nothing. What the pipeline leaves to
-other workers comes back to the task, which nudges it once every call is recorded.
+A message only says "look at item N now" (a trace event, a shipping information): losing one
+is repaired by the sweeper, and a duplicate finds the item claimed or sent and does nothing.
+What the pipeline leaves to other workers comes back to the task, which nudges it once every
+call is recorded.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from django.db import connections
 
 from . import delivery
 from .conf import wx_settings
-from .delivery import TRACE_EVENTS
-from .nudges import PUSH_MANY_TASK, PUSH_TASK, nudge
+from .delivery import KINDS, SHIPPING_INFO, TRACE_EVENTS
+from .nudges import PUSH_MANY_TASK, PUSH_SHIPPING_TASK, PUSH_TASK, nudge, nudge_kinds
 
 
 def _checked_connections() -> None:
@@ -52,10 +53,27 @@ def push_trace_events(event_ids: list[int]) -> dict[str, int]:
     return dict(Counter(outcome.value for outcome in delivered.outcomes.values()))
 
 
+@shared_task(name=PUSH_SHIPPING_TASK, ignore_result=True, acks_late=True)
+def push_shipping_info(info_ids: list[int]) -> dict[str, int]:
+    """Send these shipping informations to WeChat, several calls at once; each follows its payment's line."""
+    _checked_connections()
+    delivered = delivery.deliver_many(
+        SHIPPING_INFO, (int(pk) for pk in info_ids), drain=wx_settings.PUSH_DRAIN
+    )
+    nudge(delivered.left, SHIPPING_INFO.name)
+    return dict(Counter(outcome.value for outcome in delivered.outcomes.values()))
+
+
 @shared_task(name="django_wxlogistics.tasks.sweep_due_events", ignore_result=True)
 def sweep_due_events() -> dict[str, int]:
-    """Reclaim events whose worker died mid-push and nudge the events whose time has come."""
+    """Reclaim items whose worker died mid-call and nudge the items whose time has come, of
+    every kind (trace events, shipping information). The counts are the kinds' together."""
     _checked_connections()
-    swept = delivery.sweep(TRACE_EVENTS)
-    nudge(swept.due)
-    return {"reclaimed": swept.reclaimed, "failed": swept.failed, "nudged": len(swept.due)}
+    totals: Counter[str] = Counter(reclaimed=0, failed=0, nudged=0)
+    due: dict[str, list[int]] = {}
+    for name, kind in KINDS.items():
+        swept = delivery.sweep(kind)
+        due[name] = swept.due
+        totals.update(reclaimed=swept.reclaimed, failed=swept.failed, nudged=len(swept.due))
+    nudge_kinds(due)
+    return dict(totals)

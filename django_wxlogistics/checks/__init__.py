@@ -17,6 +17,7 @@ E040-W040   the REST API's permission classes, CONTACT_RATE    :mod:`.api`
 E050        no view searches, filters or orders on a secret    :mod:`.secrets`
 W060        timeouts of the cache the contact lookups use      :mod:`.cache`
 E070-W071   WeChat's pushes: Token, EncodingAESKey, hooks      :mod:`.events`
+E090-W090   shipping information: SHIPPING_ACTIONS, adapter   :mod:`.shipping`
 ==========  =================================================  ==========================
 """
 
@@ -45,6 +46,7 @@ from .settings import (
     check_unknown_keys,
     error,
 )
+from .shipping import check_shipping_settings
 from .templates import check_message_templates
 from .ways_in import check_order_sources
 
@@ -60,6 +62,7 @@ __all__ = [
     "check_secret_fields",
     "check_secrets",
     "check_settings",
+    "check_shipping_settings",
 ]
 
 
@@ -82,6 +85,7 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
         *check_client_settings(),
         *check_cache(),
         *check_push_settings(),
+        *check_shipping_settings(),
     ]
 
 

@@ -80,6 +80,17 @@ SETTINGS: dict[str, Setting] = {
     ),
     # new_status -> action_type, or -> {"action_type": ..., "message": "template"}.
     "STATUS_ACTIONS": Setting({}, rules.status_actions),
+    # new_status -> "upload" (shipping information to WeChat) or "confirm_receipt".
+    "SHIPPING_ACTIONS": Setting({}, rules.shipping_actions),
+    # adapter(order) -> upload_shipping_info's fields, or None (not paid with WeChat Pay).
+    # Read: the function.
+    "SHIPPING_ADAPTER": Setting(
+        "django_wxlogistics.shipping_orders.shipping_fields",
+        push_rules.function_path(
+            91, "Give the dotted path of a function adapter(order) -> dict | None (see docs/merchant.md)."
+        ),
+        push_rules.imported_function,
+    ),
     # The order attribute that Waybill.order_id stores (as a string).
     "ORDER_ID_ATTR": Setting("pk"),
     # Dotted paths of signals, sent with order/old_status/new_status, to listen to.
@@ -171,6 +182,8 @@ class WXLogisticsSettings:
         TIMEOUT: float | tuple[float, float]
         HTTP_POOL_MAXSIZE: int
         STATUS_ACTIONS: dict[Any, Any]
+        SHIPPING_ACTIONS: dict[Any, str]
+        SHIPPING_ADAPTER: Callable[[Any], dict[str, Any] | None]
         ORDER_ID_ATTR: Any
         LISTEN_TO: Sequence[str]
         ORDER_MODEL: Any

@@ -166,6 +166,31 @@ def status_actions(key: str, value: Any, default: Any) -> list[Problem]:
     return problems
 
 
+#: What SHIPPING_ACTIONS may map a status to (shipping_orders.SHIPPING_ACTIONS).
+SHIPPING_CALLS = ("upload", "confirm_receipt")
+_SHIPPING_HINT = 'Map each order status to "upload" or "confirm_receipt", e.g. {"shipped": "upload"}.'
+
+
+def shipping_actions(key: str, value: Any, default: Any) -> list[Problem]:
+    if not isinstance(value, dict):
+        return [
+            Problem(
+                90,
+                f"WXLOGISTICS['SHIPPING_ACTIONS'] must be a dict, not {type(value).__name__}.",
+                _SHIPPING_HINT,
+            )
+        ]
+    return [
+        Problem(
+            90,
+            f"WXLOGISTICS['SHIPPING_ACTIONS'][{status!r}] is {action!r}, which is not a shipping call.",
+            _SHIPPING_HINT,
+        )
+        for status, action in value.items()
+        if action not in SHIPPING_CALLS
+    ]
+
+
 def dotted_paths(key: str, value: Any, default: Any) -> list[Problem]:
     if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) for p in value):
         return [

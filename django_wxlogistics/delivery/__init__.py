@@ -2,8 +2,10 @@
 
 The database is the source of truth; a broker message only says "look at item N now".
 One engine serves every kind of outbound call (:class:`OutboxKind`: a model, its lines,
-one function that makes the call, its signals); trace events are the first kind
-(:data:`TRACE_EVENTS`, one ``logistics.updatePath`` each, in lines by waybill).
+one function that makes the call, its signals): trace events (:data:`TRACE_EVENTS`, one
+``logistics.updatePath`` each, in lines by waybill) and the merchant's shipping information
+(:data:`SHIPPING_INFO`, one ``upload_shipping_info`` or ``notify_confirm_receive`` each, in
+lines by payment).
 
 States::
 
@@ -50,14 +52,20 @@ from .limits import message_size
 from .lines import UNSENT, head_of_line
 from .outcomes import LINE_MOVED, Claim, Outcome, Result
 from .pusher import COALESCE_SECONDS, Pusher, push_next
-from .records import backoff_seconds, settle
+from .records import backoff_seconds, retry_seconds, settle
+from .shipping import SHIPPING_INFO
 from .sweep import SWEEP_BATCH, SweepResult, due_head_ids, reclaim_expired_leases, sweep
 from .trace_events import TRACE_EVENTS
+
+#: Every kind of outbound call, by name: what the sweeper goes through.
+KINDS: dict[str, OutboxKind] = {kind.name: kind for kind in (TRACE_EVENTS, SHIPPING_INFO)}
 
 __all__ = [
     "COALESCE_SECONDS",
     "FOLLOW_SECONDS",
+    "KINDS",
     "LINE_MOVED",
+    "SHIPPING_INFO",
     "SWEEP_BATCH",
     "TRACE_EVENTS",
     "UNSENT",
@@ -78,6 +86,7 @@ __all__ = [
     "message_size",
     "push_next",
     "reclaim_expired_leases",
+    "retry_seconds",
     "settle",
     "sweep",
 ]

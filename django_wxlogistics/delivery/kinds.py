@@ -29,6 +29,9 @@ class OutboxKind:
     ``last_errcode``, ``last_errmsg``, ``sent_at`` and ``updated_at``.
     """
 
+    #: The kind's name: which Celery tasks a nudge for its items publishes
+    #: (:data:`django_wxlogistics.nudges.PUSH_TASKS`).
+    name: str
     model: type[models.Model]
     #: The foreign key that splits the rows into lines; each line reaches WeChat in order.
     line: str
@@ -48,6 +51,9 @@ class OutboxKind:
     latest: tuple[str, str] | None = None
     #: What log lines call one item.
     noun: str = "item"
+    #: Optionally, the kind's own wait in seconds before the next attempt, given the error and
+    #: the attempts made so far; None where the normal backoff applies.
+    retry_delay: Callable[[WeChatError, int], float | None] | None = None
 
     @cached_property
     def line_attname(self) -> str:

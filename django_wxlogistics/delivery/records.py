@@ -47,6 +47,13 @@ def backoff_seconds(attempts: int) -> float:
     return random.uniform(0, min(cap, base * 2 ** min(attempts, 62)))
 
 
+def retry_seconds(kind: OutboxKind, exc: WeChatError, attempts: int) -> float:
+    """The wait before the next attempt after ``attempts`` failed ones, the last with ``exc``:
+    the kind's own (:attr:`OutboxKind.retry_delay`) where it has one, else the backoff."""
+    delay = kind.retry_delay(exc, attempts) if kind.retry_delay is not None else None
+    return backoff_seconds(attempts - 1) if delay is None else delay
+
+
 def settle(
     kind: OutboxKind, results: Iterable[tuple[Claim, Result]], *, room: int = 0, drain: bool = False
 ) -> tuple[list[tuple[Claim, Outcome]], list[Claim]]:
@@ -141,7 +148,7 @@ def _record_failure(
     if give_up:
         fields: dict[str, Any] = {"state": EventState.FAILED}
     else:
-        delay = backoff_seconds(attempts - 1)
+        delay = retry_seconds(kind, exc, attempts)
         fields = {"state": EventState.PENDING, "next_attempt_at": now + timedelta(seconds=delay)}
     fields.update(
         lease_expires_at=None,

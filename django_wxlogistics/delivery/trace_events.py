@@ -32,6 +32,7 @@ def _signal_kwargs(event: TraceEvent) -> dict[str, Any]:
 
 
 TRACE_EVENTS = OutboxKind(
+    name="trace_event",
     model=TraceEvent,
     line="waybill",
     order=("action_time", "id"),

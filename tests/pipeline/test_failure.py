@@ -2,11 +2,13 @@
 process, real prefork Celery workers and beat. WeChat fails 30% of the calls, workers are
 SIGKILLed mid-run, the broker is stopped and started again (losing every queued message).
 
-Afterwards: nothing lost, per-waybill order kept in what the sandbox received, copies no more
-than the design allows (:func:`copies_per_kill` for each kill, whatever the machine's load),
-nothing stuck in ``sending``; the copies measured are printed beside that bound, with the
-time to drain after the last fault. ``make test`` runs the bounded size, ``make chaos``
-(WXL_CHAOS=full) a longer storm.
+The shop records shipping information too (an upload and a receipt confirmation for each of
+its payments, some of which WeChat does not know for their first seconds), through the same
+workers. Afterwards: nothing lost, per-waybill and per-payment order kept in what the sandbox
+received, copies no more than the design allows (:func:`copies_per_kill` for each kill,
+whatever the machine's load), nothing stuck in ``sending``; the copies measured are printed
+beside that bound, with the time to drain after the last fault. ``make test`` runs the
+bounded size, ``make chaos`` (WXL_CHAOS=full) a longer storm.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from django.db import connection
 
 from django_wxlogistics import delivery
 from django_wxlogistics.enums import EventState
-from django_wxlogistics.models import TraceEvent
+from django_wxlogistics.models import ShippingInfo, TraceEvent
 
 from .processes import (
     ROOT,
@@ -40,9 +42,9 @@ from .processes import (
 
 FULL = os.environ.get("WXL_CHAOS", "").lower() == "full"
 SIZE: dict[str, Any] = (
-    {"waybills": 1000, "events": 10000, "record_seconds": 90, "kills": 6, "deadline": 900}
+    {"waybills": 1000, "events": 10000, "payments": 1000, "record_seconds": 90, "kills": 6, "deadline": 900}
     if FULL
-    else {"waybills": 200, "events": 2000, "record_seconds": 20, "kills": 3, "deadline": 200}
+    else {"waybills": 200, "events": 2000, "payments": 200, "record_seconds": 20, "kills": 3, "deadline": 200}
 )
 FAULT_KINDS = ["errcode", "http500", "hang", "reset"]
 #: Each worker: this many prefork processes, each task with PUSH_CONCURRENCY calling threads.
@@ -93,12 +95,56 @@ def _print_lines(calls: list[dict[str, Any]], waybills: set[str], began_at: floa
 
 
 def _wait_for_sending(timeout: float = 3.0) -> None:
-    """Kill mid-push: wait until some event is leased (best effort, bounded)."""
+    """Kill mid-push: wait until some item is leased (best effort, bounded)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if TraceEvent.objects.filter(state=EventState.SENDING).exists():
+        if (
+            TraceEvent.objects.filter(state=EventState.SENDING).exists()
+            or ShippingInfo.objects.filter(state=EventState.SENDING).exists()
+        ):
             return
         time.sleep(0.05)
+
+
+def _shipping_report(calls: list[dict[str, Any]], payments: set[str]) -> dict[str, Any]:
+    """What WeChat took of the payments' shipping information: lost calls, order per payment
+    (each upload before its receipt reminder) and copies (a call made again after WeChat took
+    it, answered 10060023 or 10060030, not counting those after a lost reply)."""
+    taken: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    copies = after_lost_reply = 0
+    for call in sorted(calls, key=lambda c: c["time"]):
+        body = call["body"] if isinstance(call["body"], dict) else {}
+        tid = body.get("transaction_id") or (body.get("order_key") or {}).get("transaction_id")
+        reply = call.get("reply") if isinstance(call.get("reply"), dict) else {}
+        key = (tid, call["api"])
+        earlier = taken.get(key, [])
+        if earlier and call.get("status") == 200 and reply.get("errcode") in (10060023, 10060030):
+            if any(p["fault"] == "hang" for p in earlier):
+                after_lost_reply += 1
+            else:
+                copies += 1
+        if call.get("status") == 200 and reply.get("errcode", 0) == 0:
+            taken[key].append(call)
+    expected = {(tid, api) for tid in payments for api in ("upload_shipping_info", "notify_confirm_receive")}
+    out_of_order = [
+        tid
+        for tid in payments
+        if (tid, "notify_confirm_receive") in taken
+        and (tid, "upload_shipping_info") in taken
+        and taken[tid, "notify_confirm_receive"][0]["time"] < taken[tid, "upload_shipping_info"][0]["time"]
+    ]
+    return {
+        "payments": len(payments),
+        "calls": len(calls),
+        "not_yet_known_answers": sum(
+            1 for c in calls if isinstance(c.get("reply"), dict) and c["reply"].get("errcode") == 10060001
+        ),
+        "states": dict(Counter(ShippingInfo.objects.values_list("state", flat=True))),
+        "lost": len(expected - set(taken)),
+        "copies": copies,
+        "copies_after_a_lost_reply": after_lost_reply,
+        "out_of_order_payments": len(out_of_order),
+    }
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGKILL")
@@ -149,6 +195,11 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
         wait_for_port(redis_port)
         wait_for_port(sandbox_port)
         control = SandboxControl(f"http://127.0.0.1:{sandbox_port}")
+        payments = [control.create_payment() for _ in range(SIZE["payments"])]
+        payments_file = tmp_path / "payments.json"
+        payments_file.write_text(
+            json.dumps([{"transaction_id": p["transaction_id"], "openid": p["openid"]} for p in payments])
+        )
         control.set_faults(error_rate=0.3, kinds=FAULT_KINDS, hang_seconds=3, seed=20261123)
 
         workers = [_worker(f"w{i}", env, tmp_path).start() for i in range(2)]
@@ -160,12 +211,17 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
         for worker in workers:
             wait_for_log(worker, "ready.")
 
+        # Every fifth payment WeChat does not know for the shop's first seconds (10060001), as
+        # right after a payment callback: the first uploads the shop records meet it.
+        for payment in payments[::5]:
+            control.set_payment_unknown(payment["transaction_id"], 5)
         shop = Process(
             "shop",
             [
                 sys.executable, "-m", "tests.pipeline.record_events",
                 "--waybills", str(SIZE["waybills"]), "--events", str(SIZE["events"]),
                 "--threads", "8", "--seconds", str(SIZE["record_seconds"]),
+                "--payments", str(payments_file),
             ],
             env,
             tmp_path,
@@ -199,20 +255,28 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
         assert shop.popen.wait(timeout=SIZE["deadline"]) == 0, shop.log_tail()
         recorded = json.loads(shop.log_path.read_text().strip().splitlines()[-1])
         assert recorded["recorded"] == SIZE["events"]
+        assert recorded["shipping_recorded"] == 2 * SIZE["payments"]
 
         deadline = began + SIZE["deadline"]
         unsent = -1
+        done = [EventState.SENT, EventState.FAILED]
         while time.monotonic() < deadline:
-            unsent = TraceEvent.objects.exclude(state__in=[EventState.SENT, EventState.FAILED]).count()
+            unsent = (
+                TraceEvent.objects.exclude(state__in=done).count()
+                + ShippingInfo.objects.exclude(state__in=done).count()
+            )
             if unsent == 0:
                 break
             time.sleep(0.5)
         drained = time.monotonic()
-        assert unsent == 0, f"{unsent} events not delivered after {SIZE['deadline']} s\n" + "\n".join(
+        assert unsent == 0, f"{unsent} items not delivered after {SIZE['deadline']} s\n" + "\n".join(
             f"--- {p.name}\n{p.log_tail(15)}" for p in started[-4:]
         )
         control.clear_faults()
         calls = control.calls(api="logistics.updatePath")
+        shipping_calls = control.calls(api="upload_shipping_info") + control.calls(
+            api="notify_confirm_receive"
+        )
 
     states = Counter(TraceEvent.objects.values_list("state", flat=True))
     # Accepted by "WeChat": a 200 with errcode 0. A "hang" is accepted too, its reply lost.
@@ -261,6 +325,7 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
         for w, text, sent_at in TraceEvent.objects.values_list("waybill__waybill_id", "action_msg", "sent_at")
         if sent_at is not None and (w, text) in accepted
     )
+    shipping = _shipping_report(shipping_calls, {p["transaction_id"] for p in payments})
     bound = kills * copies_per_kill()
     report = {
         "events": SIZE["events"],
@@ -278,6 +343,7 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
         "duplicates_after": dict(blame),
         "out_of_order_waybills": len(out_of_order),
         "stuck_in_sending": states.get(EventState.SENDING, 0),
+        "shipping": shipping,
         "ms_from_accepted_to_recorded": {
             "p50": round(lags[len(lags) // 2]) if lags else None,
             "p99": round(lags[int(0.99 * (len(lags) - 1))]) if lags else None,
@@ -293,6 +359,8 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
     assert not lost, f"lost {len(lost)} events, e.g. {sorted(lost)[:5]}"
     assert states.get(EventState.SENT, 0) == SIZE["events"], report
     assert not out_of_order, f"order broken for {out_of_order[:5]}: {report}"
-    assert duplicates <= bound, report
+    assert duplicates + shipping["copies"] <= bound, report
     assert report["stuck_in_sending"] == 0
+    assert shipping["lost"] == 0 and shipping["out_of_order_payments"] == 0, shipping
+    assert shipping["states"] == {EventState.SENT: 2 * SIZE["payments"]}, shipping
     assert sum(report["faults"].values()) > 0.2 * SIZE["events"], "the sandbox injected too few faults"

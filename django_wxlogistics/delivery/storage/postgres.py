@@ -29,6 +29,22 @@ from ..outcomes import Claim
 from .base import Lease
 
 
+def _converted_fields(model: type[Any]) -> list[tuple[int, Any]]:
+    """(position, field) of ``model``'s concrete fields that convert the value read (from_db_value)."""
+    return [
+        (index, field)
+        for index, field in enumerate(model._meta.concrete_fields)
+        if hasattr(field, "from_db_value")
+    ]
+
+
+def _convert(values: tuple[Any, ...], fields: list[tuple[int, Any]], connection: Any) -> list[Any]:
+    converted = list(values)
+    for index, field in fields:
+        converted[index] = field.from_db_value(converted[index], None, connection)
+    return converted
+
+
 class _Names:
     """The kind's table and column names, as the statements quote them."""
 
@@ -41,6 +57,10 @@ class _Names:
         self.line_pk = line_model._meta.pk.column if line_model._meta.pk else "id"
         self.item_fields = [f.attname for f in kind.model._meta.concrete_fields]
         self.line_fields = [f.attname for f in line_model._meta.concrete_fields]
+        # The fields whose raw value the ORM converts on reading (a JSONField's text): from_db
+        # takes the values as they are, so the rows of these statements are converted here.
+        self.item_converted = _converted_fields(kind.model)
+        self.line_converted = _converted_fields(line_model)
         self.item_columns = ", ".join(f'e."{f.column}"' for f in kind.model._meta.concrete_fields)
         self.line_columns = ", ".join(f'w."{f.column}"' for f in line_model._meta.concrete_fields)
         self.latest: tuple[str, str] | None = None
@@ -248,10 +268,16 @@ class PostgresStorage:
         """The items of ``rows`` (after ``skip`` leading columns), each with its line's row."""
         model, line_model, n = self.kind.model, self.kind.line_model, self.names
         split = skip + len(n.item_fields)
+        connection = connections[self.alias]
         items = []
         for row in rows:
-            item = model.from_db(self.alias, n.item_fields, row[skip:split])
-            setattr(item, self.kind.line, line_model.from_db(self.alias, n.line_fields, row[split:]))
+            item = model.from_db(
+                self.alias, n.item_fields, _convert(row[skip:split], n.item_converted, connection)
+            )
+            line = line_model.from_db(
+                self.alias, n.line_fields, _convert(row[split:], n.line_converted, connection)
+            )
+            setattr(item, self.kind.line, line)
             items.append(item)
         items.sort(key=lambda item: tuple(getattr(item, name) for name in self.kind.order))
         return items
