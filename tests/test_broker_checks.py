@@ -13,6 +13,7 @@ import celery._state
 import pytest
 from celery import Celery
 from django.core import checks
+from django.test import override_settings
 
 from django_wxlogistics.checks.broker import check_celery_app, is_default_broker
 
@@ -165,3 +166,11 @@ def test_a_host_with_its_app_and_a_broker_or_eager_tasks(
 ) -> None:
     said = check_host(startproject, tmp_path, celery_app=True, settings=settings)
     assert "System check identified no issues" in said, said
+
+
+def test_the_hint_names_the_project_also_under_override_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(celery._state, "default_app", None)
+    monkeypatch.setattr(celery._state._tls, "current_app", None)
+    with override_settings(DEBUG=False):  # the settings object then names no settings module
+        [found] = check_celery_app()
+    assert "tests/celery.py" in (found.hint or "")

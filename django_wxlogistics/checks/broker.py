@@ -9,6 +9,7 @@ events would wait for the sweeper, and without beat for ever.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -96,5 +97,10 @@ def is_default_broker(url: Any) -> bool:
 
 def _project_package() -> str:
     """The project's package, from its settings module (``shop.settings`` -> ``shop``)."""
-    module = getattr(settings, "SETTINGS_MODULE", None) or "yourproject.settings"
+    # Under override_settings the settings object names no module: the environment still does.
+    module = (
+        getattr(settings, "SETTINGS_MODULE", None)
+        or os.environ.get("DJANGO_SETTINGS_MODULE")
+        or "yourproject.settings"
+    )
     return module.rsplit(".", 1)[0] if "." in module else "yourproject"
