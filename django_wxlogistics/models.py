@@ -45,6 +45,10 @@ class Waybill(models.Model):
         verbose_name_plural = _("waybills")
         ordering = ["-created_at", "-id"]
         permissions = [("view_contact", _("Can view unmasked waybill contacts"))]
+        indexes = [
+            # The admin's list, newest first: a page is read from one end, never sorted whole.
+            models.Index(fields=["created_at", "id"], name="wxl_waybill_created_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(waybill_id=""), name="wxl_waybill_id_not_empty"),
             models.CheckConstraint(condition=~Q(order_id=""), name="wxl_waybill_order_id_not_empty"),
@@ -124,6 +128,26 @@ class TraceEvent(models.Model):
                 name="wxl_event_unsent_idx",
             ),
             models.Index(fields=["state", "last_errcode"], name="wxl_event_state_errcode_idx"),
+            # The admin's list, newest first, and the first and last dates of its drill-down:
+            # read from one end, never sorted whole...
+            models.Index(fields=["action_time", "id"], name="wxl_event_time_idx"),
+            # ...and filtered by state: a few failed or pending events among a million sent
+            # ones are read from theirs, not looked for along every event's time.
+            models.Index(fields=["state", "action_time", "id"], name="wxl_event_state_time_idx"),
+            # The admin's errcode filter: the codes that occur, among the few events that have one.
+            models.Index(
+                fields=["last_errcode"], condition=Q(last_errcode__isnull=False), name="wxl_event_errcode_idx"
+            ),
+            # The health figures (health.py): pushes of the last minutes, by sending time...
+            models.Index(
+                fields=["sent_at"], condition=Q(sent_at__isnull=False), name="wxl_event_sent_at_idx"
+            ),
+            # ...and the refusals of the last hour, by errcode: events whose last attempt failed.
+            models.Index(
+                fields=["updated_at", "last_errcode", "state"],
+                condition=~Q(last_errmsg=""),
+                name="wxl_event_refused_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(state__in=EventState.values), name="wxl_event_state_valid"),

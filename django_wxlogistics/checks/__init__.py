@@ -17,6 +17,7 @@ E040-W040   the REST API's permission classes, CONTACT_RATE    :mod:`.api`
 E050        no view searches, filters or orders on a secret    :mod:`.secrets`
 W060        timeouts of the cache the contact lookups use      :mod:`.cache`
 E070-W071   WeChat's pushes: Token, EncodingAESKey, hooks      :mod:`.events`
+E080-W080   the metrics endpoint: its token, its library       :mod:`.metrics`
 E090-W090   shipping information: SHIPPING_ACTIONS, adapter   :mod:`.shipping`
 ==========  =================================================  ==========================
 """
@@ -36,6 +37,7 @@ from .cache import check_cache
 from .client import check_client_settings
 from .delivery import check_delivery_settings
 from .events import check_push_route, check_push_settings
+from .metrics import check_metrics_settings
 from .secrets import check_secret_fields
 from .settings import (
     E001_HINT,
@@ -56,6 +58,7 @@ __all__ = [
     "check_client_settings",
     "check_delivery_settings",
     "check_message_templates",
+    "check_metrics_settings",
     "check_order_sources",
     "check_push_routes",
     "check_push_settings",
@@ -86,6 +89,7 @@ def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
         *check_cache(),
         *check_push_settings(),
         *check_shipping_settings(),
+        *check_metrics_settings(),
     ]
 
 

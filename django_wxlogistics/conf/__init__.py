@@ -150,6 +150,8 @@ SETTINGS: dict[str, Setting] = {
     # Event type -> dotted path of handler(message) -> EventResult: takes over that event.
     # Read: the functions, by lower-case event type.
     "EVENT_HANDLERS": Setting({}, push_rules.event_handlers, push_rules.imported_handlers),
+    # The bearer token Prometheus sends to metrics/ ("": staff only). A secret.
+    "METRICS_TOKEN": Setting("", rules.metrics_token),
     # DRF permission classes (dotted paths) for the REST API; None: model permissions.
     # Read: the classes themselves (a tuple), or None.
     "API_PERMISSION_CLASSES": Setting(None, rules.permission_classes, rules.imported),
@@ -206,6 +208,7 @@ class WXLogisticsSettings:
         WAYBILL_ORDER_HANDLER: Callable[..., Any] | None
         EVENT_HANDLERS: dict[str, Callable[..., Any]]
         API_PERMISSION_CLASSES: tuple[Any, ...] | None
+        METRICS_TOKEN: str
 
     def __init__(self) -> None:
         self._checked: dict[str, _Checked] = {}

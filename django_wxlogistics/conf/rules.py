@@ -290,3 +290,28 @@ def imported(value: Any) -> tuple[Any, ...] | None:
     if value is None:
         return None
     return tuple(import_string(item) if isinstance(item, str) else item for item in value)
+
+
+#: The shortest ``METRICS_TOKEN`` accepted: it guards the metrics endpoint alone.
+METRICS_TOKEN_MIN_LENGTH = 16
+
+
+def metrics_token(key: str, value: Any, default: Any) -> list[Problem]:
+    """Empty (staff only), or text of at least :data:`METRICS_TOKEN_MIN_LENGTH` characters: E080."""
+    if value == "" or (
+        isinstance(value, str)
+        and len(value) >= METRICS_TOKEN_MIN_LENGTH
+        and value.isascii()
+        and value.isprintable()
+    ):
+        return []
+    shape = f"{len(value)} characters" if isinstance(value, str) else type(value).__name__
+    return [
+        Problem(
+            80,
+            f"WXLOGISTICS['METRICS_TOKEN'] must be empty or printable ASCII text of at least "
+            f"{METRICS_TOKEN_MIN_LENGTH} characters (it is {shape}).",
+            "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))', and read "
+            "it from the environment.",
+        )
+    ]
