@@ -50,6 +50,21 @@ biz_check_requested = Signal()
 #: ``biz_check_requested``.
 quota_requested = Signal()
 
+#: In: WeChat pushed ``trade_manage_order_settlement``: a payment's shipping completed (with
+#: ``notice.estimated_settlement_time``) or its funds were settled (``notice.settled``, with
+#: ``confirm_receive_method``, ``confirm_receive_time``, ``settlement_time``). Arguments:
+#: ``notice`` (TradeNotice), ``payment`` (the Payment it names, or None), ``message`` (PushMessage).
+wechat_order_settled = Signal()
+
+#: In: WeChat pushed ``trade_manage_remind_shipping``: a payment is not shipped 48 hours after
+#: ``notice.pay_time``. Arguments as ``wechat_order_settled``.
+wechat_shipping_reminder = Signal()
+
+#: In: WeChat pushed ``trade_manage_remind_access_api``: the account should record its shipping
+#: through the API (``notice.msg`` says why). Arguments as ``wechat_order_settled``; ``payment``
+#: is None.
+wechat_api_access_reminder = Signal()
+
 #: Out: a push to the events endpoint was processed. Arguments: ``inbound`` (InboundEvent, with
 #: its verdict), ``message`` (PushMessage), ``result`` (EventResult).
 inbound_event_processed = Signal()

@@ -14,16 +14,20 @@ from .message import PushMessage
 from .placement import add_waybill, cancel_waybill
 from .queries import check_biz, get_quota, waybill_notify_query
 from .results import EventResult
+from .trade_management import order_settlement, remind_access_api, remind_shipping
 
 Handler = Callable[[PushMessage], EventResult]
 
-#: The provider events the app answers itself.
+#: The events the app answers itself: the provider's, and the merchant's shipping-information pushes.
 BUILT_IN: dict[str, Handler] = {
     "add_waybill": add_waybill,
     "cancel_waybill": cancel_waybill,
     "check_biz": check_biz,
     "get_quota": get_quota,
     "waybill_notify_query": waybill_notify_query,
+    "trade_manage_order_settlement": order_settlement,
+    "trade_manage_remind_shipping": remind_shipping,
+    "trade_manage_remind_access_api": remind_access_api,
 }
 
 

@@ -138,11 +138,16 @@ def _answer(
     now: float,
 ) -> Answer:
     """The reply to ``message`` (encrypted and signed in safe mode), recorded with the verdict."""
-    reply = reply_fields(message, result, now)
-    reply_body = wire.dump_body(reply, message.format)
-    if message.safe_mode:
-        sealed = push_crypto.encrypt(reply_body, timestamp=int(now))
-        reply_body = wire.dump_body(sealed.reply_fields(), message.format)
+    if result.plain_reply is not None:
+        # WeChat takes a message push's "success" as sent, unencrypted also in safe mode.
+        reply: dict[str, Any] = {"text": result.plain_reply}
+        reply_body = result.plain_reply.encode("utf-8")
+    else:
+        reply = reply_fields(message, result, now)
+        reply_body = wire.dump_body(reply, message.format)
+        if message.safe_mode:
+            sealed = push_crypto.encrypt(reply_body, timestamp=int(now))
+            reply_body = wire.dump_body(sealed.reply_fields(), message.format)
     _record(
         inbound,
         verdict=verdict,
@@ -156,9 +161,10 @@ def _answer(
         payload=redacted_view(message.fields),
         reply=redacted_view(reply),
         result_code=int(result.result_code),
-        result_msg=storable(reply["ResultMsg"], 256),
+        result_msg=storable(reply.get("ResultMsg", result.result_msg), 256),
     )
-    return Answer(200, reply_body, CONTENT_TYPES[message.format])
+    content_type = TEXT if result.plain_reply is not None else CONTENT_TYPES[message.format]
+    return Answer(200, reply_body, content_type)
 
 
 class CannotProcessAgain(Exception):

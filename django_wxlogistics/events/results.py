@@ -54,7 +54,8 @@ class EventResult:
 
     ``fields`` holds the event's further reply fields (``Quota``, ``WaybillData``, ``Path`` …).
     ``waybill`` is the waybill the push concerned, if any (linked from the stored delivery),
-    and ``duplicate`` says the push repeated one already answered.
+    and ``duplicate`` says the push repeated one already answered. ``plain_reply``, when set, is
+    the whole reply, as plain text (the mini program's message pushes expect ``success``).
     """
 
     result_code: int = ResultCode.OK
@@ -62,6 +63,7 @@ class EventResult:
     fields: dict[str, Any] = field(default_factory=dict)
     waybill: Waybill | None = field(default=None, repr=False)
     duplicate: bool = False
+    plain_reply: str | None = None
 
     def refuse(self, code: int, message: str = "") -> EventResult:
         self.result_code, self.result_msg = int(code), str(message)
