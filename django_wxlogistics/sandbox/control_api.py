@@ -8,11 +8,15 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from . import order_page, payment_page, trace_page
+from . import calls_page, order_page, payment_page, trace_page
 from .control_orders import route_orders, route_page_forms
 from .control_payments import route_payments
 from .faults import FaultPlan
 from .replies import Reply, html_reply, json_reply
+from .wechat_api import ROUTES
+
+#: The APIs of WeChat the sandbox answers, by name, for the page of what it received.
+API_NAMES = sorted({api for api, _method in ROUTES.values()})
 
 if TYPE_CHECKING:
     from .server import SandboxHTTPServer
@@ -88,6 +92,10 @@ def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, s
             return html_reply(trace_page.render_not_found(waybill_id, lang), status=404)
         steps = order_page.render_order_steps(state.orders, waybill_id, lang)
         return html_reply(trace_page.render_trace(waybill_id, events, lang, after=steps))
+    if path == "/received" and method == "GET":
+        api, waybill_id = query.get("api", ""), query.get("waybill_id", "")
+        calls = state.call_list(api=api or None, waybill_id=waybill_id or None)
+        return html_reply(calls_page.render_calls(calls, API_NAMES, lang, api, waybill_id))
     if path == "/waybills":
         if method == "GET":
             return json_reply({"waybills": state.waybill_list()})

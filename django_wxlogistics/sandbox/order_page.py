@@ -175,7 +175,8 @@ def _pushes(pushes: list[dict[str, Any]], text: dict[str, str]) -> str:
     if not pushes:
         return f'<p class="time">{escape(text["no_pushes"])}</p>'
     items = "".join(
-        f'<li><div class="label">{escape(p["event"])} · {escape(str(p["order_id"]))}</div>'
+        f'<li class="{"ok" if p["ok"] else "bad"}">'
+        f'<div class="label">{escape(p["event"])} · {escape(str(p["order_id"]))}</div>'
         f'<p class="msg">{escape(_answer(p))}</p>'
         f'<div class="time">{escape(_time(p["time"]))} · {escape(p["format"].upper())} · '
         f"{escape(text[p['mode']])}"

@@ -22,6 +22,8 @@ TEXT = {
         "not_found": "找不到该运单",
         "events": "条轨迹",
         "back": "全部运单",
+        "received": "微信收到的调用",
+        "received_here": "该运单的调用",
         "other": "English",
     },
     "en": {
@@ -33,6 +35,8 @@ TEXT = {
         "not_found": "No such waybill",
         "events": "updates",
         "back": "All waybills",
+        "received": "What WeChat received",
+        "received_here": "Calls about this waybill",
         "other": "中文",
     },
 }
@@ -47,12 +51,15 @@ main{max-width:640px;margin:0 auto;padding:12px 16px}
 ol{list-style:none;margin:0;padding:0}
 li{position:relative;padding:0 0 16px 20px;border-left:2px solid #e5e5e5;margin-left:6px}
 li:before{content:"";position:absolute;left:-7px;top:2px;width:12px;height:12px;border-radius:6px;background:#ccc}
-li:first-child:before{background:#07c160}
-li:first-child .label{color:#07c160}
+ol.trace li:first-child:before,li.ok:before{background:#07c160}
+ol.trace li:first-child .label{color:#07c160}
+li.bad:before{background:#fa5151}
 .label{font-weight:600}.time{color:#888;font-size:13px}.msg{margin:4px 0}
 h2{font-size:16px;margin:4px 0 8px}table{border-collapse:collapse;width:100%;font-size:14px}
 th,td{text-align:left;padding:4px;border-bottom:1px solid #eee;vertical-align:top}
 label{display:inline-block;margin:0 8px 6px 0}
+pre{white-space:pre-wrap;word-break:break-all;margin:4px 0;font-size:13px}
+nav{margin:0 0 12px}
 """
 
 
@@ -60,7 +67,8 @@ def _lang(lang: str) -> str:
     return lang if lang in TEXT else "zh"
 
 
-def _page(title: str, body: str, lang: str, other_href: str) -> str:
+def page(title: str, body: str, lang: str, other_href: str) -> str:
+    """A whole page of the sandbox: its header, with the link to the other language, and ``body``."""
     text = TEXT[lang]
     return (
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
@@ -100,15 +108,17 @@ def render_trace(waybill_id: str, events: list[dict[str, Any]], lang: str, after
             f'<div class="time">{escape(format_time(e["action_time"]))}</div></li>'
             for e in ordered
         )
-        timeline = f"<ol>{items}</ol>"
+        timeline = f'<ol class="trace">{items}</ol>'
     else:
         timeline = f"<p>{escape(text['empty'])}</p>"
+    received = f"/__sandbox__/received?waybill_id={escape(quote(waybill_id, safe=''))}&amp;lang={lang}"
     body = (
         f'<div class="card">{escape(text["waybill"])}: <strong>{escape(waybill_id)}</strong></div>'
         f'<div class="card">{timeline}</div>{after}'
-        f'<p><a href="/__sandbox__/?lang={lang}">{escape(text["back"])}</a></p>'
+        f'<p><a href="/__sandbox__/?lang={lang}">{escape(text["back"])}</a> · '
+        f'<a href="{received}">{escape(text["received_here"])}</a></p>'
     )
-    return _page(text["title"], body, lang, f"?lang={_other(lang)}")
+    return page(text["title"], body, lang, f"?lang={_other(lang)}")
 
 
 def render_not_found(waybill_id: str, lang: str) -> str:
@@ -118,7 +128,7 @@ def render_not_found(waybill_id: str, lang: str) -> str:
         f'<div class="card">{escape(text["not_found"])}: <strong>{escape(waybill_id)}</strong></div>'
         f'<p><a href="/__sandbox__/?lang={lang}">{escape(text["back"])}</a></p>'
     )
-    return _page(text["title"], body, lang, f"?lang={_other(lang)}")
+    return page(text["title"], body, lang, f"?lang={_other(lang)}")
 
 
 def render_index(waybills: list[dict[str, Any]], lang: str, before: str = "") -> str:
@@ -126,13 +136,16 @@ def render_index(waybills: list[dict[str, Any]], lang: str, before: str = "") ->
     lang = _lang(lang)
     text = TEXT[lang]
     if waybills:
+        # Green for a waybill WeChat has a trace of; grey (neutral) for one with none yet.
         rows = "".join(
-            f'<li><a href="/__sandbox__/trace/{escape(quote(w["waybill_id"], safe=""))}?lang={lang}">'
+            f'<li class="{"ok" if w["events"] else "none"}">'
+            f'<a href="/__sandbox__/trace/{escape(quote(w["waybill_id"], safe=""))}?lang={lang}">'
             f"{escape(w['waybill_id'])}</a> "
             f'<span class="time">{w["events"]} {escape(text["events"])}</span></li>'
             for w in waybills
         )
-        body = f'<div class="card"><ol>{rows}</ol></div>'
+        body = f'<div class="card"><ol class="waybills">{rows}</ol></div>'
     else:
         body = f'<div class="card"><p>{escape(text["no_waybills"])}</p></div>'
-    return _page(text["index_title"], before + body, lang, f"?lang={_other(lang)}")
+    nav = f'<nav><a href="/__sandbox__/received?lang={lang}">{escape(text["received"])}</a></nav>'
+    return page(text["index_title"], nav + before + body, lang, f"?lang={_other(lang)}")
