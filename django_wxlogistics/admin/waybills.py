@@ -45,6 +45,11 @@ logger = get_logger(__name__)
 FRAGMENT_HEADER = "X-Requested-With"
 
 
+#: What WeChat's order placement and cancellation events set: shown, read-only.
+WECHAT_ORDER = gettext_lazy("WeChat's order")
+WECHAT_ORDER_FIELDS = ("biz_id", "wechat_order_id", "cancelled_at")
+
+
 @admin.register(Waybill)
 class WaybillAdmin(InputChecks, GuardedModelAdmin):
     form = WaybillForm
@@ -52,10 +57,17 @@ class WaybillAdmin(InputChecks, GuardedModelAdmin):
     list_display = ["waybill_id", "order_id", "latest_action", "delivery_health", "created_at"]
     list_filter = ["latest_action_type", HasFailedEventsFilter, "created_at"]
     search_fields = ["waybill_id", "order_id"]
-    readonly_fields = ["token_status", "latest_action_type", "created_at", "updated_at"]
+    readonly_fields = [
+        "token_status",
+        "latest_action_type",
+        "created_at",
+        "updated_at",
+        *WECHAT_ORDER_FIELDS,
+    ]
     fieldsets = [
         (None, {"fields": ["waybill_id", "order_id", "token_status", "new_token"]}),
         (gettext_lazy("Delivery"), {"fields": ["latest_action_type", "created_at", "updated_at"]}),
+        (WECHAT_ORDER, {"fields": WECHAT_ORDER_FIELDS}),
     ]
     actions = ["push_pending_now", "retry_failed_events", "add_trace_event"]
     list_per_page = 50
@@ -66,6 +78,11 @@ class WaybillAdmin(InputChecks, GuardedModelAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[WaybillChangeList]:
         return WaybillChangeList
+
+    def get_fieldsets(self, request: HttpRequest, obj: Waybill | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        # A waybill added by hand has no order from WeChat to show yet.
+        return fieldsets if obj is not None else [f for f in fieldsets if f[0] != WECHAT_ORDER]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Waybill | None = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))

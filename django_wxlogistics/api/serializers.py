@@ -127,10 +127,38 @@ class WaybillSerializer(AnswerAsAllowed, ISODates, serializers.ModelSerializer):
             "latest_action_type",
             "latest_action_type_label",
             "delivery",
+            "biz_id",
+            "wechat_order_id",
+            "cancelled_at",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["latest_action_type", "created_at", "updated_at"]
+        # What WeChat's order placement and cancellation events set: shown, never written here.
+        read_only_fields = [
+            "latest_action_type",
+            "biz_id",
+            "wechat_order_id",
+            "cancelled_at",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {
+            "biz_id": {
+                "help_text": _(
+                    "The merchant's BizID in WeChat's order placement event; empty for a waybill "
+                    "registered another way."
+                )
+            },
+            "wechat_order_id": {
+                "help_text": _(
+                    "WeChat's OrderID in its order placement event; empty for a waybill registered "
+                    "another way."
+                )
+            },
+            "cancelled_at": {
+                "help_text": _("When WeChat cancelled the order (cancel_waybill); null while it stands.")
+            },
+        }
 
     def validate_waybill_id(self, value: str) -> str:
         if self.instance is not None and value != self.instance.waybill_id:

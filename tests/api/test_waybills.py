@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -38,6 +39,9 @@ def test_create_answers_201_and_never_returns_the_token(editor: APIClient) -> No
         "latest_action_type": None,
         "latest_action_type_label": None,
         "delivery": {"pending": 0, "sending": 0, "sent": 0, "failed": 0},
+        "biz_id": "",
+        "wechat_order_id": "",
+        "cancelled_at": None,
         "created_at": response.json()["created_at"],
         "updated_at": response.json()["updated_at"],
     }
@@ -249,3 +253,20 @@ def test_filter_form_shows_only_where_django_filters_templates_are_installed(edi
     assert "has_failed" in str(FilterBackend().to_html(request, Waybill.objects.all(), view))
     with modify_settings(INSTALLED_APPS={"remove": "django_filters"}):
         assert FilterBackend().to_html(request, Waybill.objects.all(), view) is None
+
+
+def test_what_wechats_order_events_set_is_shown_and_read_only(editor: APIClient) -> None:
+    cancelled = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    WaybillFactory(waybill_id="SF-WX-1", biz_id="biz-7", wechat_order_id="WX-OID-9", cancelled_at=cancelled)
+    body = editor.get(f"{URL}SF-WX-1/").json()
+    assert (body["biz_id"], body["wechat_order_id"]) == ("biz-7", "WX-OID-9")
+    assert datetime.fromisoformat(body["cancelled_at"]) == cancelled
+    patched = editor.patch(
+        f"{URL}SF-WX-1/",
+        {"biz_id": "other", "wechat_order_id": "forged", "cancelled_at": None, "order_id": "SO-2"},
+        format="json",
+    )
+    assert patched.status_code == 200, patched.content
+    waybill = Waybill.objects.get(waybill_id="SF-WX-1")
+    assert (waybill.biz_id, waybill.wechat_order_id, waybill.cancelled_at) == ("biz-7", "WX-OID-9", cancelled)
+    assert waybill.order_id == "SO-2"
