@@ -2,7 +2,8 @@
 
 ``checks`` sits above what it checks: it imports the settings, the client, the delivery
 engine, the templates, the ways in, the API and the admin; nothing below imports it.
-:meth:`django_wxlogistics.apps.WXLogisticsConfig.ready` registers the two entry points.
+:meth:`django_wxlogistics.apps.WXLogisticsConfig.ready` registers its entry points: the three below and
+:func:`.broker.check_broker`.
 
 ==========  =================================================  ==========================
 ids         what                                               module
@@ -19,6 +20,7 @@ W060        timeouts of the cache the contact lookups use      :mod:`.cache`
 E070-W071   WeChat's pushes: Token, EncodingAESKey, hooks      :mod:`.events`
 E080-W080   the metrics endpoint: its token, its library       :mod:`.metrics`
 E090-W090   shipping information: SHIPPING_ACTIONS, adapter   :mod:`.shipping`
+W100-W101   the Celery app and broker the nudges go to         :mod:`.broker`
 ==========  =================================================  ==========================
 """
 
