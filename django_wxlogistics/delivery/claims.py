@@ -38,10 +38,11 @@ def claim_many(kind: OutboxKind, item_ids: Iterable[int], *, chain: int | None =
     """Lease those of ``item_ids`` that are due, pending and first in their line, each with
     its chain: up to ``PUSH_CHAIN - 1`` (or ``chain - 1``) due items that follow it.
 
-    One statement on PostgreSQL (``UPDATE … RETURNING``), three or four elsewhere (a
-    conditional UPDATE, a look at what follows, the chains' UPDATE, a SELECT of what was
-    leased), however many items. The items leased together share one claim. The claims
-    come in line order.
+    One statement on PostgreSQL (``UPDATE … RETURNING``), up to four elsewhere, in this
+    order: a conditional UPDATE of the heads; when it leased any, a SELECT of them with
+    their lines; then, for chains, a look at what follows them and the chains' UPDATE;
+    however many items. The items leased together share one claim. The claims come in
+    line order.
     """
     ids = list(dict.fromkeys(int(pk) for pk in item_ids))
     if not ids:

@@ -2,17 +2,17 @@
 
 The successes are recorded first: until WeChat's acceptance is in the database, a killed
 worker means a copy, so nothing waits in front of it. Failures and items handed back
-follow, together in one transaction. Every write is conditional on the item's claim id:
-a worker whose claim was lost (and whose item another worker took over) changes nothing.
+follow, together in one transaction (one statement on PostgreSQL, by primary key). Every
+write is conditional on the item's claim id: a worker whose claim was lost (and whose item
+another worker took over) changes nothing.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 from django.db import router, transaction
 from django.dispatch import Signal
@@ -26,7 +26,7 @@ from ..secret_fields import secret_values
 from .claims import claims_of, new_lease
 from .kinds import OutboxKind
 from .outcomes import LINE_MOVED, Claim, Outcome, Result
-from .storage import storage_for
+from .storage import Failure, storage_for
 
 logger = get_logger(__name__)
 
@@ -62,8 +62,8 @@ def settle(
     Next comes the following item of each line whose item is done (sent or failed), or
     handed back untried, then, with ``drain``, due items of any line. On PostgreSQL the
     successes and the leases after them are one statement; failures and items handed back
-    follow, together in one transaction, and the lines they moved are leased in one more
-    statement.
+    follow, together in one more (elsewhere in one transaction), and the lines they moved
+    are leased in a third.
     """
     sent: list[Claim] = []
     released: list[Claim] = []
@@ -80,19 +80,7 @@ def settle(
     if sent:
         recorded, leased_next = _record_sent(kind, sent, room=room, drain=drain)
         room -= len({kind.line_of(c.item) for c in leased_next})
-    others: list[tuple[Claim, Outcome]] = []
-    if failed or released:
-        signals: list[Callable[[], None]] = []
-        with transaction.atomic(using=router.db_for_write(kind.model)):  # one commit for them all
-            for leased, error in failed:
-                # AccessTokenError here means the client's own refresh-and-repeat failed too.
-                permanent = isinstance(error, PermanentError)
-                others.append(
-                    (leased, _record_failure(kind, leased, error, permanent=permanent, later=signals))
-                )
-            others.extend(_release(kind, released))
-        for send in signals:
-            send()
+    others = _record_failures(kind, failed, released) if failed or released else []
     # A line whose item failed for good, or whose items were handed back, is looked at
     # again: where its first item is among them, it is leased afresh.
     going = {kind.line_of(c.item) for c in leased_next}
@@ -129,73 +117,84 @@ def _record_sent(
     return recorded, claims_of(items)
 
 
-def _record_failure(
-    kind: OutboxKind,
-    leased: Claim,
-    exc: WeChatError,
-    *,
-    permanent: bool,
-    later: list[Callable[[], None]] | None = None,
-) -> Outcome:
-    """Record a failed call. With ``later``, the signal is left in it, to be sent once the
-    caller's transaction is committed."""
+def _record_failures(
+    kind: OutboxKind, failed: list[tuple[Claim, WeChatError]], released: list[Claim]
+) -> list[tuple[Claim, Outcome]]:
+    """Record failed calls and hand chained items back untried (pending again, due as they
+    were, no attempt counted), in one transaction; the failed signals once it is committed."""
+    now = timezone.now()
+    records = [_failure(kind, leased, error, now) for leased, error in failed]
+    with transaction.atomic(using=router.db_for_write(kind.model)):  # one commit for them all
+        recorded = storage_for(kind).hand_back(records, released, now)
+    signals: list[Callable[[], None]] = []
+    outcomes = [
+        (
+            record.claim,
+            _failed(kind, record, error, now, later=signals)
+            if record.claim.item.pk in recorded
+            else _lost(kind, record.claim),
+        )
+        for record, (_, error) in zip(records, failed, strict=True)
+    ]
+    for send in signals:
+        send()
+    for leased in released:
+        leased.item.state, leased.item.lease_expires_at, leased.item.claim_id = EventState.PENDING, None, None
+    return outcomes + [(leased, Outcome.RELEASED) for leased in released]
+
+
+def _failure(kind: OutboxKind, leased: Claim, exc: WeChatError, now: datetime) -> Failure:
+    """What a failed call makes of its item: a retry after its delay, or, when the error is
+    permanent (AccessTokenError here means the client's own refresh-and-repeat failed too)
+    or the attempts are used up, failed for good."""
     item = leased.item
     attempts = item.attempts + 1
-    give_up = permanent or attempts >= wx_settings.MAX_ATTEMPTS
-    now = timezone.now()
+    give_up = isinstance(exc, PermanentError) or attempts >= wx_settings.MAX_ATTEMPTS
     # Redacted whole before the cut: a secret cut in two could no longer be recognised.
     errmsg = redact(str(exc), *secret_values(item, getattr(item, kind.line)))[: kind.errmsg_max_length]
-    if give_up:
-        fields: dict[str, Any] = {"state": EventState.FAILED}
-    else:
-        delay = retry_seconds(kind, exc, attempts)
-        fields = {"state": EventState.PENDING, "next_attempt_at": now + timedelta(seconds=delay)}
-    fields.update(
-        lease_expires_at=None,
-        claim_id=None,
+    return Failure(
+        claim=leased,
+        state=(EventState.FAILED if give_up else EventState.PENDING).value,
         attempts=attempts,
-        last_errcode=exc.errcode,
-        last_errmsg=errmsg,
-        updated_at=now,
+        next_attempt_at=None if give_up else now + timedelta(seconds=retry_seconds(kind, exc, attempts)),
+        errcode=exc.errcode,
+        errmsg=errmsg,
     )
-    mine = kind.model._default_manager.filter(pk=item.pk, state=EventState.SENDING, claim_id=leased.claim_id)
-    if not mine.update(**fields):
-        return _lost(kind, leased)
+
+
+def _failed(
+    kind: OutboxKind, record: Failure, exc: WeChatError, now: datetime, *, later: list[Callable[[], None]]
+) -> Outcome:
+    """A recorded failure on the item in hand, logged; the failed signal left in ``later``."""
+    item = record.claim.item
+    fields: dict[str, Any] = {
+        "state": record.state,
+        "lease_expires_at": None,
+        "claim_id": None,
+        "attempts": record.attempts,
+        "last_errcode": record.errcode,
+        "last_errmsg": record.errmsg,
+        "updated_at": now,
+    }
+    if record.next_attempt_at is not None:
+        fields["next_attempt_at"] = record.next_attempt_at
     for name, value in fields.items():
         setattr(item, name, value)
     noun = kind.name_of(item.pk, capital=True)
-    if not give_up:
+    if record.state == EventState.PENDING:
         logger.warning(
             "%s: attempt %d of %d failed (%s); retrying in %.1f s.",
             noun,
-            attempts,
+            record.attempts,
             wx_settings.MAX_ATTEMPTS,
-            errmsg,
-            (fields["next_attempt_at"] - now).total_seconds(),
+            record.errmsg,
+            (item.next_attempt_at - now).total_seconds(),
         )
         return Outcome.RETRY
-    logger.error("%s failed after %d attempt(s): %s", noun, attempts, errmsg)
+    logger.error("%s failed after %d attempt(s): %s", noun, record.attempts, record.errmsg)
     kwargs = {**kind.signal_kwargs(item), "error": exc}
-    if later is None:
-        send_signal(kind, kind.failed_signal, **kwargs)
-    else:
-        later.append(lambda: send_signal(kind, kind.failed_signal, **kwargs))
+    later.append(lambda: send_signal(kind, kind.failed_signal, **kwargs))
     return Outcome.FAILED
-
-
-def _release(kind: OutboxKind, claims: list[Claim]) -> list[tuple[Claim, Outcome]]:
-    """Hand chained items back untried: pending again, due as they were, no attempt counted."""
-    by_claim: dict[UUID, list[int]] = {}
-    for leased in claims:
-        by_claim.setdefault(leased.claim_id, []).append(leased.item.pk)
-    now = timezone.now()
-    for claim_id, ids in by_claim.items():
-        kind.model._default_manager.filter(pk__in=ids, state=EventState.SENDING, claim_id=claim_id).update(
-            state=EventState.PENDING, lease_expires_at=None, claim_id=None, updated_at=now
-        )
-    for leased in claims:
-        leased.item.state, leased.item.lease_expires_at, leased.item.claim_id = EventState.PENDING, None, None
-    return [(leased, Outcome.RELEASED) for leased in claims]
 
 
 def _lost(kind: OutboxKind, leased: Claim) -> Outcome:

@@ -10,18 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
-from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from ..conf import wx_settings
-from ..enums import EventState
 from ..redaction import get_logger
 from .kinds import OutboxKind
-from .lines import head_of_line
 from .records import send_signal
+from .storage import storage_for
 
 logger = get_logger(__name__)
 
@@ -47,40 +43,15 @@ def reclaim_expired_leases(kind: OutboxKind, limit: int = SWEEP_BATCH) -> tuple[
 
 
 def _reclaim_expired_leases(kind: OutboxKind, limit: int) -> tuple[list[int], int]:
-    now = timezone.now()
-    objects = kind.model._default_manager
-    ids = list(
-        objects.filter(state=EventState.SENDING, lease_expires_at__lt=now)
-        .order_by("lease_expires_at")
-        .values_list("pk", flat=True)[:limit]
+    reclaimed, failed = storage_for(kind).reclaim(
+        limit, timezone.now(), max_attempts=int(wx_settings.MAX_ATTEMPTS), message=LEASE_EXPIRED_MSG
     )
-    if not ids:
-        return [], 0
-    # Still expired: an item reclaimed and claimed again in between has a new, future lease.
-    expired = objects.filter(pk__in=ids, state=EventState.SENDING, lease_expires_at__lt=now)
-    common: dict[str, Any] = {
-        "lease_expires_at": None,
-        "claim_id": None,
-        "attempts": F("attempts") + 1,
-        "last_errcode": None,
-        "last_errmsg": LEASE_EXPIRED_MSG,
-        "updated_at": now,
-    }
-    max_attempts = wx_settings.MAX_ATTEMPTS
-    with transaction.atomic():
-        exhausted = list(
-            expired.filter(attempts__gte=max_attempts - 1).select_for_update().values_list("pk", flat=True)
-        )
-        failed = objects.filter(pk__in=exhausted).update(state=EventState.FAILED, **common)
-        back = expired.exclude(pk__in=exhausted)
-        reclaimed = list(back.select_for_update().values_list("pk", flat=True))
-        objects.filter(pk__in=reclaimed).update(state=EventState.PENDING, next_attempt_at=now, **common)
-    for item in objects.filter(pk__in=exhausted).select_related(kind.line):
+    for item in kind.model._default_manager.filter(pk__in=failed).select_related(kind.line):
         logger.error("%s failed: %s", kind.name_of(item.pk, capital=True), LEASE_EXPIRED_MSG)
         send_signal(kind, kind.failed_signal, **kind.signal_kwargs(item), error=None)
     if reclaimed:
         logger.warning("Reclaimed %d %s(s) whose worker stopped mid-push.", len(reclaimed), kind.noun)
-    return reclaimed, failed
+    return reclaimed, len(failed)
 
 
 def due_head_ids(
@@ -96,18 +67,9 @@ def due_head_ids(
     retry time came after it was last touched: the others have a nudge on its way already.
     """
     now = timezone.now()
-    items = kind.model._default_manager.filter(state=EventState.PENDING, next_attempt_at__lte=now)
-    if line_pks is not None:
-        items = items.filter(**{f"{kind.line_attname}__in": list(line_pks)})
-    if quiet_for:
-        items = items.filter(
-            Q(updated_at__lte=now - timedelta(seconds=quiet_for)) | Q(next_attempt_at__gt=F("updated_at"))
-        )
-    return list(
-        items.filter(head_of_line(kind))
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
+    quiet_before = now - timedelta(seconds=quiet_for) if quiet_for else None
+    lines = None if line_pks is None else [int(pk) for pk in line_pks]
+    return storage_for(kind).due_heads(limit, now, lines, quiet_before)
 
 
 def sweep(kind: OutboxKind, limit: int = SWEEP_BATCH) -> SweepResult:

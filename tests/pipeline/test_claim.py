@@ -112,7 +112,7 @@ def test_claiming_several_events_costs_one_statement_on_postgresql_three_elsewhe
     assert sorted(c.item.pk for c in claims) == sorted(e.pk for e in events)
     assert all(c.item.waybill.waybill_id for c in claims)  # the waybill came along
     single = connection.vendor == "postgresql" and both_paths == "statements"
-    # Elsewhere: lease the heads, look for what follows them, read what was leased.
+    # Elsewhere: lease the heads, read what was leased, look for what follows them.
     assert len(queries) == (1 if single else 3)
 
 

@@ -171,8 +171,9 @@ def test_settle_records_the_successes_first_and_the_failures_in_one_transaction(
     assert [c.item.pk for c in leased] == [ok[1].pk]  # the retries hold their lines
     sql = [q["sql"] for q in queries]
     marks_sent = next(i for i, q in enumerate(sql) if '"sent_at" = \'' in q)
-    failures = [i for i, q in enumerate(sql) if '"last_errcode" =  -1' in q]
-    assert len(failures) == 3 and marks_sent < min(failures), sql
+    failures = [i for i, q in enumerate(sql) if '"last_errcode" =' in q and '"sent_at" =' not in q]
+    # On PostgreSQL one statement records them all, by primary key; elsewhere one each.
+    assert len(failures) == (1 if _single_statements() else 3) and marks_sent < min(failures), sql
     assert [q for q in sql if q.startswith("BEGIN")] == ["BEGIN"]  # one commit for the failures
 
 

@@ -11,11 +11,11 @@ import functools
 from django.db import connections, router
 
 from ..kinds import OutboxKind
-from .base import Lease, Storage
+from .base import Failure, Lease, Storage
 from .orm import OrmStorage
 from .postgres import PostgresStorage
 
-__all__ = ["STATEMENTS", "Lease", "Storage", "storage_for"]
+__all__ = ["STATEMENTS", "Failure", "Lease", "Storage", "storage_for"]
 
 #: Set to False to run the ORM path on PostgreSQL too (the tests run both).
 STATEMENTS = True

@@ -1,8 +1,10 @@
-"""The claim and the record as portable ORM queries: the path of every database but PostgreSQL.
+"""The claim, the record and the sweep as portable ORM queries: the path of every database but PostgreSQL.
 
 The same conditions as the statements of :mod:`.postgres`, in a few queries each: a claim
 is three or four (the heads, a read of them with their lines, a look at what follows them,
-the chains), a record two per claim (the items, their lines' latest action).
+the chains), a record two per claim (the items, their lines' latest action), a failure one
+per item. Every write after a claim names its items by primary key, which the databases
+this path serves (SQLite, MySQL) look up by that key before any other index.
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ import copy
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
-from django.db.models import F, OuterRef, Subquery, Window
+from django.db import router, transaction
+from django.db.models import F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from ...enums import EventState
 from ..kinds import OutboxKind
 from ..lines import UNSENT, head_of_line
 from ..outcomes import Claim
-from .base import Lease
+from .base import Failure, Lease
 
 
 class OrmStorage:
@@ -180,3 +183,78 @@ class OrmStorage:
         if any(f.name == "updated_at" for f in kind.line_model._meta.concrete_fields):
             fields["updated_at"] = now
         kind.line_model._default_manager.filter(pk__in=lines).update(**fields)
+
+    def hand_back(self, failed: list[Failure], released: list[Claim], now: datetime) -> set[int]:
+        changed: set[int] = set()
+        for one in failed:
+            fields: dict[str, Any] = {"state": one.state}
+            if one.next_attempt_at is not None:
+                fields["next_attempt_at"] = one.next_attempt_at
+            item, claim_id = one.claim.item, one.claim.claim_id
+            mine = self.objects.filter(pk=item.pk, state=EventState.SENDING, claim_id=claim_id)
+            if mine.update(
+                **fields,
+                lease_expires_at=None,
+                claim_id=None,
+                attempts=one.attempts,
+                last_errcode=one.errcode,
+                last_errmsg=one.errmsg,
+                updated_at=now,
+            ):
+                changed.add(item.pk)
+        by_claim: dict[UUID, list[int]] = {}
+        for leased in released:
+            by_claim.setdefault(leased.claim_id, []).append(leased.item.pk)
+        for claim, ids in by_claim.items():
+            self.objects.filter(pk__in=ids, state=EventState.SENDING, claim_id=claim).update(
+                state=EventState.PENDING, lease_expires_at=None, claim_id=None, updated_at=now
+            )
+        return changed
+
+    def reclaim(
+        self, limit: int, now: datetime, *, max_attempts: int, message: str
+    ) -> tuple[list[int], list[int]]:
+        ids = list(
+            self.objects.filter(state=EventState.SENDING, lease_expires_at__lt=now)
+            .order_by("lease_expires_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return [], []
+        # Still expired: an item reclaimed and claimed again in between has a new, future lease.
+        expired = self.objects.filter(pk__in=ids, state=EventState.SENDING, lease_expires_at__lt=now)
+        common: dict[str, Any] = {
+            "lease_expires_at": None,
+            "claim_id": None,
+            "attempts": F("attempts") + 1,
+            "last_errcode": None,
+            "last_errmsg": message,
+            "updated_at": now,
+        }
+        with transaction.atomic(using=router.db_for_write(self.kind.model)):
+            exhausted = list(
+                expired.filter(attempts__gte=max_attempts - 1)
+                .select_for_update()
+                .values_list("pk", flat=True)
+            )
+            self.objects.filter(pk__in=exhausted).update(state=EventState.FAILED, **common)
+            back = expired.exclude(pk__in=exhausted)
+            reclaimed = list(back.select_for_update().values_list("pk", flat=True))
+            self.objects.filter(pk__in=reclaimed).update(
+                state=EventState.PENDING, next_attempt_at=now, **common
+            )
+        return reclaimed, exhausted
+
+    def due_heads(
+        self, limit: int, now: datetime, lines: list[int] | None, quiet_before: datetime | None
+    ) -> list[int]:
+        items = self.objects.filter(state=EventState.PENDING, next_attempt_at__lte=now)
+        if lines is not None:
+            items = items.filter(**{f"{self.kind.line_attname}__in": lines})
+        if quiet_before is not None:
+            items = items.filter(Q(updated_at__lte=quiet_before) | Q(next_attempt_at__gt=F("updated_at")))
+        return list(
+            items.filter(head_of_line(self.kind))
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )

@@ -1,11 +1,15 @@
-"""The claim and the record as single PostgreSQL statements, one per round trip.
+"""The claim, the record and the sweep as single PostgreSQL statements, one per round trip.
 
 An ``UPDATE … RETURNING`` leases a message's items and hands back their rows with their
 lines' (:meth:`PostgresStorage.claim`); then, each time calls come back, one ``WITH``
 marks the successes sent, sets their lines' latest field and leases what comes next
-(:meth:`PostgresStorage.settle`). They do what :mod:`.orm` does in several queries, with
-the same conditions. The statements are written for any :class:`~..kinds.OutboxKind`:
-only its table and column names are put into the text; every value is a parameter.
+(:meth:`PostgresStorage.settle`), and one ``UPDATE`` records the failures and hands back
+the items a failure left untried (:meth:`PostgresStorage.hand_back`). The sweep hands
+expired leases back in one ``UPDATE`` (:meth:`PostgresStorage.reclaim`) and lists the due
+heads of line in one ``SELECT`` (:meth:`PostgresStorage.due_heads`). They do what
+:mod:`.orm` does in several queries, with the same conditions. The statements are written
+for any :class:`~..kinds.OutboxKind`: only its table and column names are put into the
+text; every value is a parameter.
 
 Their plans must not depend on the statistics. A shop's table is mostly sent items, and
 autoanalyze waits for a tenth of it to change: after a burst, the statistics say "nothing
@@ -18,6 +22,7 @@ estimates: the steps are ``MATERIALIZED`` and computed once, each in its turn
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import connections
@@ -26,7 +31,7 @@ from ...enums import EventState
 from ..kinds import OutboxKind
 from ..lines import head_of_line_sql
 from ..outcomes import Claim
-from .base import Lease
+from .base import Failure, Lease
 
 
 def _converted_fields(model: type[Any]) -> list[tuple[int, Any]]:
@@ -215,6 +220,91 @@ SELECT (SELECT coalesce(array_agg("id"), '{{}}') FROM sent), c.*
 """  # noqa: S608
 
 
+def _hand_back_sql(n: _Names) -> str:
+    # Failures and items handed back, one row each from the arrays the worker sends, found
+    # by primary key: ``state || ''`` keeps the index of states out of it. Compared as
+    # ``state = 'sending'``, statistics that say nothing is sending make the planner read
+    # every item in flight through that index, and filter them by id, once per item.
+    return f"""
+UPDATE "{n.table}" AS e
+   SET "state" = d."state",
+       "next_attempt_at" = coalesce(d."next", e."next_attempt_at"),
+       "lease_expires_at" = NULL, "claim_id" = NULL,
+       "attempts" = CASE WHEN d."failed" THEN d."attempts" ELSE e."attempts" END,
+       "last_errcode" = CASE WHEN d."failed" THEN d."errcode" ELSE e."last_errcode" END,
+       "last_errmsg" = CASE WHEN d."failed" THEN d."errmsg" ELSE e."last_errmsg" END,
+       "updated_at" = %(now)s
+  FROM unnest(%(ids)s::bigint[], %(claims)s::uuid[], %(failed)s::boolean[], %(states)s::text[],
+              %(nexts)s::timestamptz[], %(attempts)s::integer[], %(errcodes)s::integer[], %(errmsgs)s::text[])
+       AS d("id", "claim", "failed", "state", "next", "attempts", "errcode", "errmsg")
+ WHERE e."{n.pk}" = d."id" AND (e."state" || '') = %(sending)s AND e."claim_id" = d."claim"
+RETURNING e."{n.pk}", d."failed"
+"""  # noqa: S608
+
+
+def _reclaim_sql(n: _Names) -> str:
+    # The expired leases are looked for among the items being sent only (however the
+    # planner reads them: the index of leases, of unsent items or of states, each holds no
+    # more than the items in flight), then changed by primary key, each checked again in the
+    # UPDATE: an item reclaimed and claimed again meanwhile has a new lease and is left alone.
+    return f"""
+WITH expired AS MATERIALIZED (
+    SELECT e."{n.pk}" AS "id" FROM "{n.table}" AS e
+     WHERE e."state" = %(sending)s AND e."lease_expires_at" < %(now)s
+     ORDER BY e."lease_expires_at"
+     LIMIT %(limit)s
+)
+UPDATE "{n.table}" AS e
+   SET "state" = CASE WHEN e."attempts" + 1 >= %(max_attempts)s THEN %(failed)s ELSE %(pending)s END,
+       "next_attempt_at" = CASE WHEN e."attempts" + 1 >= %(max_attempts)s THEN e."next_attempt_at"
+                                ELSE %(now)s END,
+       "lease_expires_at" = NULL, "claim_id" = NULL, "attempts" = e."attempts" + 1,
+       "last_errcode" = NULL, "last_errmsg" = %(message)s, "updated_at" = %(now)s
+ WHERE e."{n.pk}" = ANY(ARRAY(SELECT "id" FROM expired))
+   AND (e."state" || '') = %(sending)s AND e."lease_expires_at" < %(now)s
+RETURNING e."{n.pk}", e."state"
+"""  # noqa: S608
+
+
+def _due_heads_sql(kind: OutboxKind, n: _Names, *, given: bool) -> str:
+    # The first unsent item of each line, one probe of the partial index of unsent items a
+    # line (the lines given, or each line in turn, found by a skip from one line to the
+    # next in that index); then those that are pending and due. Started from the pending
+    # items instead, the planner reads every pending item through the index of states
+    # when the statistics say none is pending, and checks each one's line: a backlog of
+    # many items a line is then looked at item by item, where this reads one a line.
+    def probe(where: str = "") -> str:
+        return f"""
+        SELECT p."{n.line}" AS "line", p."{n.pk}" AS "id", p."state", p."next_attempt_at", p."updated_at"
+          FROM "{n.table}" AS p
+         WHERE p."state" IN (%(pending)s, %(sending)s){where}
+         ORDER BY p."{n.line}", {n.order(kind, "p")}
+         LIMIT 1"""  # noqa: S608
+
+    if given:
+        heads = f"""
+WITH heads AS (
+    SELECT h.* FROM unnest(%(lines)s::bigint[]) AS l("line")
+     CROSS JOIN LATERAL ({probe(f' AND p."{n.line}" = l."line"')}) AS h
+)"""  # noqa: S608
+    else:
+        heads = f"""
+WITH RECURSIVE heads AS (
+    ({probe()})
+    UNION ALL
+    SELECT h.* FROM heads AS previous
+     CROSS JOIN LATERAL ({probe(f' AND p."{n.line}" > previous."line"')}) AS h
+)"""  # noqa: S608
+    return f"""{heads}
+SELECT "id" FROM heads
+ WHERE ("state" || '') = %(pending)s AND "next_attempt_at" <= %(now)s
+   AND (%(quiet_before)s::timestamptz IS NULL
+        OR "updated_at" <= %(quiet_before)s OR "next_attempt_at" > "updated_at")
+ ORDER BY "next_attempt_at", "id"
+ LIMIT %(limit)s
+"""  # noqa: S608
+
+
 class PostgresStorage:
     """:class:`~.base.Storage` in single PostgreSQL statements."""
 
@@ -224,6 +314,11 @@ class PostgresStorage:
         self.names = _Names(kind)
         self._claim_sql = {key: _claim_sql(kind, self.names, key) for key in (self.names.pk, self.names.line)}
         self._settle_sql = _settle_sql(kind, self.names)
+        self._hand_back_sql = _hand_back_sql(self.names)
+        self._reclaim_sql = _reclaim_sql(self.names)
+        self._due_heads_sql = {
+            given: _due_heads_sql(kind, self.names, given=given) for given in (False, True)
+        }
 
     def claim(self, by: str, keys: list[int], lease: Lease) -> list[Any]:
         column = {"id": self.names.pk, self.kind.line_attname: self.names.line}.get(by)
@@ -253,6 +348,59 @@ class PostgresStorage:
         marked = set(rows[0][0]) if rows else set()
         # The LEFT JOIN's one row when nothing was leased carries NULLs after the ids.
         return marked, self._items([row for row in rows if row[1] is not None], 1)
+
+    def hand_back(self, failed: list[Failure], released: list[Claim], now: datetime) -> set[int]:
+        if not failed and not released:
+            return set()
+        pending = EventState.PENDING.value
+        params: dict[str, Any] = {
+            "now": now,
+            "sending": EventState.SENDING.value,
+            "ids": [f.claim.item.pk for f in failed] + [c.item.pk for c in released],
+            "claims": [f.claim.claim_id for f in failed] + [c.claim_id for c in released],
+            "failed": [True] * len(failed) + [False] * len(released),
+            "states": [f.state for f in failed] + [pending] * len(released),
+            "nexts": [f.next_attempt_at for f in failed] + [None] * len(released),
+            "attempts": [f.attempts for f in failed] + [None] * len(released),
+            "errcodes": [f.errcode for f in failed] + [None] * len(released),
+            "errmsgs": [f.errmsg for f in failed] + [None] * len(released),
+        }
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self._hand_back_sql, params)
+            return {pk for pk, was_failed in cursor.fetchall() if was_failed}
+
+    def reclaim(
+        self, limit: int, now: datetime, *, max_attempts: int, message: str
+    ) -> tuple[list[int], list[int]]:
+        params: dict[str, Any] = {
+            "now": now,
+            "limit": limit,
+            "max_attempts": max_attempts,
+            "message": message,
+            "sending": EventState.SENDING.value,
+            "pending": EventState.PENDING.value,
+            "failed": EventState.FAILED.value,
+        }
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self._reclaim_sql, params)
+            rows = cursor.fetchall()
+        reclaimed = [pk for pk, state in rows if state == EventState.PENDING]
+        return reclaimed, [pk for pk, state in rows if state == EventState.FAILED]
+
+    def due_heads(
+        self, limit: int, now: datetime, lines: list[int] | None, quiet_before: datetime | None
+    ) -> list[int]:
+        params: dict[str, Any] = {
+            "now": now,
+            "limit": limit,
+            "lines": lines,
+            "quiet_before": quiet_before,
+            "pending": EventState.PENDING.value,
+            "sending": EventState.SENDING.value,
+        }
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self._due_heads_sql[lines is not None], params)
+            return [pk for (pk,) in cursor.fetchall()]
 
     def _lease_params(self, lease: Lease) -> dict[str, Any]:
         return {
