@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from ..enums import EventState
+from ..errcodes import errcode_label
 from ..models import TraceEvent
-from .errors import errcode_label
 
 
 class HasFailedEventsFilter(admin.SimpleListFilter):
@@ -22,11 +22,14 @@ class HasFailedEventsFilter(admin.SimpleListFilter):
         return [("yes", _("Has failed events")), ("no", _("No failed events"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        failed = Exists(TraceEvent.objects.filter(waybill=OuterRef("pk"), state=EventState.FAILED))
+        # The waybills of the failed events, read once through the index of states (a few
+        # rows), rather than a look at each waybill's events for every waybill listed: the
+        # same answer from either side, but only this side stays small as the table grows.
+        failed = TraceEvent.objects.filter(state=EventState.FAILED).values("waybill_id")
         if self.value() == "yes":
-            return queryset.filter(failed)
+            return queryset.filter(pk__in=failed)
         if self.value() == "no":
-            return queryset.filter(~failed)
+            return queryset.exclude(pk__in=failed)
         return queryset
 
 

@@ -11,11 +11,11 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from ..errcodes import errcode_label
 from ..models import TraceEvent
 from ..services import push_pending_now, retry_failed_events
 from .base import GuardedModelAdmin
-from .changelists import InputChecks
-from .errors import errcode_label
+from .changelists import CappedPaginator, InputChecks
 from .filters import ErrcodeFilter
 
 #: The model permission that lets staff retry and push events (the admin stays read-only),
@@ -43,7 +43,11 @@ class TraceEventAdmin(InputChecks, GuardedModelAdmin):
     search_fields = ["waybill__waybill_id", "waybill__order_id"]
     list_select_related = ["waybill"]
     ordering = ["-action_time", "-id"]
+    # From the calendar, not from a scan of every event's date (templates/admin/django_wxlogistics/).
     date_hierarchy = "action_time"
+    # Counts that stay cheap at a million events: up to a cap, and not the whole table again.
+    paginator = CappedPaginator
+    show_full_result_count = False
     actions = ["retry_failed", "push_pending"]
     fields = [
         "waybill",

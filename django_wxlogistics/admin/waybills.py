@@ -34,7 +34,7 @@ from ..services import (
 )
 from ..throttling import contact_lookup_wait, too_many_lookups_message
 from .base import GuardedModelAdmin
-from .changelists import InputChecks, WaybillChangeList
+from .changelists import CappedPaginator, InputChecks, WaybillChangeList
 from .filters import HasFailedEventsFilter
 from .forms import TraceEventActionForm, WaybillForm
 from .trace_events import ADD_EVENT_PERMISSION, CHANGE_EVENT_PERMISSION, VIEW_EVENT_PERMISSION
@@ -71,6 +71,9 @@ class WaybillAdmin(InputChecks, GuardedModelAdmin):
     ]
     actions = ["push_pending_now", "retry_failed_events", "add_trace_event"]
     list_per_page = 50
+    # Counts that stay cheap as the waybills add up: up to a cap, and not the whole table again.
+    paginator = CappedPaginator
+    show_full_result_count = False
 
     class Media:
         css = {"all": ["django_wxlogistics/admin/wxlogistics.css"]}
