@@ -60,6 +60,7 @@ def test_the_demo_starts_everything_and_serves_the_admin(tmp_path: Path) -> None
     assert "Order SO20261123002, seeded as shipped, has its trace event in the sandbox." in result.stdout
     assert f"REST API       http://127.0.0.1:{web}/wxlogistics/api/" in result.stdout
     assert f"WeChat sandbox http://127.0.0.1:{sandbox}/__sandbox__/" in result.stdout
+    assert f"http://127.0.0.1:{sandbox}/__sandbox__/received   (what WeChat received)" in result.stdout
     assert "placed in the sandbox, became waybill SF" in result.stdout and "with its token" in result.stdout
     assert "the status change reached the sandbox" in result.stdout  # worker, broker, sandbox
     assert "cancelled in the sandbox, is cancelled in the sandbox's trace too" in result.stdout

@@ -276,6 +276,7 @@ class Command(BaseCommand):
             f"  REST API       http://127.0.0.1:{port}/wxlogistics/api/",
             f"  API docs       http://127.0.0.1:{port}/api/docs/",
             f"  WeChat sandbox {sandbox_url}/__sandbox__/   (place an order; the customer's trace pages)",
+            f"                 {sandbox_url}/__sandbox__/received   (what WeChat received)",
             "Place an order in the sandbox: it becomes a waybill in the shop. Change the order's status",
             "in the admin and watch its trace page in the sandbox. Ctrl-C stops everything.",
             "",
