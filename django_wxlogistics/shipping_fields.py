@@ -9,17 +9,17 @@ field: ``order_key.mchid``, ``shipping_list[0].contact.receiver_contact``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
-from datetime import datetime
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .field_checks import FieldErrors, InvalidFields, kind
+from .contact_masks import is_masked, mask_contact
+from .field_checks import FieldErrors, InvalidFields
+from .shipping_queries import clean_confirm_receive, clean_order_list, clean_payment_ref
+from .shipping_times import clean_upload_time, format_rfc3339
 
 __all__ = [
     "DeliveryMode",
@@ -72,49 +72,6 @@ class DeliveryMode(models.IntegerChoices):
 
     UNIFIED = 1, gettext_lazy("Unified: one parcel")
     SPLIT = 2, gettext_lazy("Split: several parcels")
-
-
-# -- phones, masked as WeChat asks ---------------------------------------------------------------
-
-_NON_MASK = re.compile(r"[^0-9*]")
-_CHINA_PREFIX = re.compile(r"^\s*\(?(?:\+|00)86\)?[\s-]*")
-_AREA_CODE = re.compile(r"\s*\(?(?P<code>0\d{2,3})\)?[\s-]")
-
-
-def is_masked(contact: str) -> bool:
-    """Whether a phone number is masked as WeChat asks: ``*`` in it, its last four digits in clear.
-
-    ``189****1234``, ``021-****1234``, ``****1234``, ``0**2-******23-10``, ``+86-123****4321``.
-    """
-    digits_and_masks = _NON_MASK.sub("", contact)
-    return "*" in digits_and_masks and re.search(r"[0-9]{4}$", digits_and_masks) is not None
-
-
-def mask_contact(phone: str) -> str:
-    """A phone number masked as WeChat asks: ``18912341234`` → ``189****1234``.
-
-    The last four digits stay in clear; a mobile (eleven digits, after +86) keeps its first
-    three too; separators stay where they are. A number masked already is returned as it is.
-    """
-    if is_masked(phone):
-        return phone
-    prefix = ""
-    match = _CHINA_PREFIX.match(phone)
-    if match and sum(c.isdigit() for c in phone[match.end() :]) == 11:
-        prefix, phone = phone[: match.end()], phone[match.end() :]
-    positions = [i for i, c in enumerate(phone) if c.isdigit()]
-    if len(positions) <= 4:
-        return prefix + "*" + phone  # too short to hide any digit: mark it masked all the same
-    digits = "".join(phone[i] for i in positions)
-    area = _AREA_CODE.match(phone)
-    if len(digits) == 11 and digits.startswith("1"):
-        keep_front = 3  # a mobile keeps its network prefix, as WeChat's 189****1234
-    elif area and len(positions) - len(area["code"]) > 4:
-        keep_front = len(area["code"])  # a landline keeps its area code, as 021-****1234
-    else:
-        keep_front = 0
-    hidden = set(positions[keep_front:-4])
-    return prefix + "".join("*" if i in hidden else c for i, c in enumerate(phone))
 
 
 # -- order_key and payer ------------------------------------------------------------------------
@@ -289,66 +246,6 @@ def _shipping(
     return body
 
 
-# -- times ---------------------------------------------------------------------------------------
-
-_RFC3339 = re.compile(
-    r"(?P<Y>\d{4})-(?P<M>\d{2})-(?P<D>\d{2})[Tt](?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})(?:\.\d+)?"
-    r"(?:[Zz]|[+-](?P<oh>\d{2}):(?P<om>\d{2}))"
-)
-_NO_COLON_OFFSET = re.compile(r".*[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?[+-]\d{4}")
-_SPACE_FOR_PLUS = re.compile(r".*[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)? \d{2}:\d{2}")
-
-
-def format_rfc3339(moment: datetime) -> str:
-    """An aware datetime as WeChat's ``upload_time`` shows it: ``2022-12-15T13:29:35.120+08:00``."""
-    return moment.isoformat(timespec="milliseconds")
-
-
-def _upload_time(errors: FieldErrors, field: str, value: Any) -> str | None:
-    if value is None:
-        return format_rfc3339(timezone.localtime(timezone.now()))
-    if isinstance(value, datetime):
-        moment = errors.aware(field, value)
-        return None if moment is None else format_rfc3339(moment)
-    if not isinstance(value, str):
-        errors.add(
-            field,
-            _("Give an aware datetime or RFC 3339 text, not %(kind)s.") % {"kind": kind(value)},
-            "invalid",
-        )
-        return None
-    match = _RFC3339.fullmatch(value)
-    if match is None:
-        if _SPACE_FOR_PLUS.fullmatch(value):
-            hint = _("the offset's + became a space (form-encoding?); send the JSON as it is")
-        elif _NO_COLON_OFFSET.fullmatch(value):
-            hint = _("write the offset with a colon, +08:00, not +0800")
-        else:
-            hint = _("it needs a date, T, a time and an offset")
-        errors.add(
-            field,
-            _("%(value)r is not RFC 3339 with an offset, e.g. 2022-12-15T13:29:35.120+08:00: %(hint)s.")
-            % {"value": value, "hint": hint},
-            "invalid",
-        )
-        return None
-    year, month, day, hour, minute, second, offset_hours, offset_minutes = (
-        int(part or 0) for part in match.group("Y", "M", "D", "h", "m", "s", "oh", "om")
-    )
-    try:
-        datetime(year, month, day, hour, minute, second)
-        if offset_hours > 23 or offset_minutes > 59:
-            raise ValueError(_("the offset is out of range"))
-    except ValueError as exc:
-        errors.add(
-            field,
-            _("%(value)r is no real date and time: %(error)s.") % {"value": value, "error": exc},
-            "invalid",
-        )
-        return None
-    return value
-
-
 # -- the bodies -----------------------------------------------------------------------------------
 
 
@@ -382,7 +279,7 @@ def clean_upload_shipping_info(
             carriers=carriers,
         )
     )
-    body["upload_time"] = _upload_time(errors, "upload_time", upload_time)
+    body["upload_time"] = clean_upload_time(errors, "upload_time", upload_time)
     body["payer"] = _payer(errors, payer)
     errors.raise_any()
     return body
@@ -430,115 +327,8 @@ def clean_upload_combined_shipping_info(
     body = {
         "order_key": parent,
         "sub_orders": subs,
-        "upload_time": _upload_time(errors, "upload_time", upload_time),
+        "upload_time": clean_upload_time(errors, "upload_time", upload_time),
         "payer": _payer(errors, payer),
     }
-    errors.raise_any()
-    return body
-
-
-def _payment_ref(
-    errors: FieldErrors, transaction_id: Any, merchant_id: Any, sub_merchant_id: Any, merchant_trade_no: Any
-) -> dict[str, Any]:
-    """``transaction_id``, or ``merchant_id`` + ``merchant_trade_no`` (with ``sub_merchant_id``)."""
-    ref: dict[str, Any] = {}
-    given = {
-        "transaction_id": transaction_id,
-        "merchant_id": merchant_id,
-        "sub_merchant_id": sub_merchant_id,
-        "merchant_trade_no": merchant_trade_no,
-    }
-    for name, value in given.items():
-        text = errors.text(name, value, required=False)
-        if text is not None:
-            ref[name] = text
-    named = "transaction_id" in ref or ("merchant_id" in ref and "merchant_trade_no" in ref)
-    if not named and not any(errors.has(name) for name in given):
-        errors.add(
-            "transaction_id",
-            _("Name the payment: transaction_id, or merchant_id and merchant_trade_no."),
-            "required",
-        )
-    return ref
-
-
-def clean_payment_ref(
-    *,
-    transaction_id: Any = None,
-    merchant_id: Any = None,
-    sub_merchant_id: Any = None,
-    merchant_trade_no: Any = None,
-) -> dict[str, Any]:
-    """The body of ``get_order``: the payment by ``transaction_id``, or by ``merchant_id`` and
-    ``merchant_trade_no``; :class:`InvalidFields` otherwise."""
-    errors = FieldErrors()
-    ref = _payment_ref(errors, transaction_id, merchant_id, sub_merchant_id, merchant_trade_no)
-    errors.raise_any()
-    return ref
-
-
-def clean_confirm_receive(
-    *,
-    transaction_id: Any = None,
-    merchant_id: Any = None,
-    sub_merchant_id: Any = None,
-    merchant_trade_no: Any = None,
-    received_time: Any = None,
-) -> dict[str, Any]:
-    """The body of ``notify_confirm_receive``; :class:`InvalidFields` otherwise.
-
-    ``received_time``: Unix **seconds** or an aware datetime; None is now. A value that looks
-    like milliseconds is refused, saying so.
-    """
-    errors = FieldErrors()
-    body = _payment_ref(errors, transaction_id, merchant_id, sub_merchant_id, merchant_trade_no)
-    body["received_time"] = (
-        int(timezone.now().timestamp())
-        if received_time is None
-        else errors.unix_seconds("received_time", received_time)
-    )
-    errors.raise_any()
-    return body
-
-
-_TIME_RANGE_FIELDS = ("begin_time", "end_time")
-
-
-def clean_order_list(
-    *,
-    pay_time_range: Any = None,
-    order_state: Any = None,
-    openid: Any = None,
-    last_index: Any = None,
-    page_size: Any = None,
-) -> dict[str, Any]:
-    """The body of ``get_order_list``; every filter is optional.
-
-    ``pay_time_range``: ``begin_time`` and ``end_time``, Unix seconds or aware datetimes.
-    ``last_index``: what the previous page returned. :class:`InvalidFields` otherwise.
-    """
-    errors = FieldErrors()
-    body: dict[str, Any] = {}
-    if pay_time_range is not None:
-        span = errors.mapping("pay_time_range", pay_time_range, _TIME_RANGE_FIELDS)
-        if span is not None:
-            body["pay_time_range"] = {
-                name: errors.unix_seconds(f"pay_time_range.{name}", span[name])
-                for name in _TIME_RANGE_FIELDS
-                if span.get(name) is not None
-            }
-    for name, number in (("order_state", order_state), ("page_size", page_size)):
-        if number is None:
-            continue
-        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            errors.add(
-                name, _("Give a whole number of 1 or more, not %(value)r.") % {"value": number}, "invalid"
-            )
-        else:
-            body[name] = int(number)
-    for name, text in (("openid", openid), ("last_index", last_index)):
-        cleaned = errors.text(name, text, required=False)
-        if cleaned is not None:
-            body[name] = cleaned
     errors.raise_any()
     return body
