@@ -54,7 +54,12 @@ def test_list_counts_waybills_without_joining_their_events(clerk_client):
     waybill_with_events(EventState.SENT, EventState.FAILED)
     with CaptureQueriesContext(connection) as queries:
         clerk_client.get(reverse(CHANGELIST))
-    counts = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
+    # The waybills' counts (the health dashboard above the list counts events on its own).
+    counts = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "COUNT(*)" in q["sql"] and '"django_wxlogistics_waybill"' in q["sql"]
+    ]
     assert counts
     assert not [sql for sql in counts if "traceevent" in sql]
 
