@@ -3,7 +3,6 @@ read calls and pushes, set faults, move the clock."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -12,7 +11,7 @@ from . import calls_page, order_page, payment_page, trace_page
 from .control_orders import route_orders, route_page_forms
 from .control_payments import route_payments
 from .faults import FaultPlan
-from .replies import Reply, html_reply, json_reply
+from .replies import Reply, html_reply, json_object, json_reply
 from .wechat_api import ROUTES
 
 #: The APIs of WeChat the sandbox answers, by name, for the page of what it received.
@@ -24,18 +23,6 @@ if TYPE_CHECKING:
 
 def _error(message: str, status: int = 400) -> Reply:
     return json_reply({"error": message}, status=status)
-
-
-def _json_body(raw: bytes) -> dict[str, Any]:
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ValueError(f"the body must be a JSON object: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError("the body must be a JSON object")
-    return data
 
 
 def _move_clock(server: SandboxHTTPServer, data: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +87,7 @@ def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, s
         if method == "GET":
             return json_reply({"waybills": state.waybill_list()})
         if method == "POST":
-            data = _json_body(raw)
+            data = json_object(raw)
             unknown = set(data) - {"waybill_id", "token", "sender", "receiver", "list_shape"}
             if unknown:
                 raise ValueError(
@@ -130,7 +117,7 @@ def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, s
         if method == "GET":
             return json_reply({"faults": server.faults.plan.to_dict()})
         if method == "POST":
-            plan = FaultPlan.from_dict(_json_body(raw))
+            plan = FaultPlan.from_dict(json_object(raw))
             server.faults.set_plan(plan)
             return json_reply({"faults": plan.to_dict()})
         if method == "DELETE":
@@ -142,7 +129,7 @@ def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, s
         if method == "GET":
             return json_reply({"clock": state.clock.to_dict()})
         if method == "POST":
-            return json_reply({"clock": _move_clock(server, _json_body(raw))})
+            return json_reply({"clock": _move_clock(server, json_object(raw))})
     if path == "/release" and method == "POST":
         return json_reply({"released": server.release()})
     if path == "/reset" and method == "POST":
@@ -154,7 +141,7 @@ def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, s
         if method == "GET":
             return json_reply(state.config())
         if method == "POST":
-            return json_reply(state.configure(_json_body(raw)))
+            return json_reply(state.configure(json_object(raw)))
     return _error(
         f"no control endpoint {method} /__sandbox__{path}; see the sandbox documentation for "
         "waybills, orders, pushes, push, payments, merchant, carriers, tracked, calls, faults, "

@@ -3,14 +3,13 @@ push log; and the forms of the sandbox's page that do the same from a browser.""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from .order_events import ORDER_FIELDS
 from .orders import OrderError, cancel_order, place_order, repeat_order
-from .replies import Reply, json_reply, redirect
+from .replies import Reply, json_object, json_reply, redirect
 
 if TYPE_CHECKING:
     from .state import SandboxState
@@ -19,18 +18,6 @@ if TYPE_CHECKING:
 ORDER_OPTIONS = ("fault",)
 #: the Receiver fields the page's form fills in
 FORM_RECEIVER = ("Name", "Mobile", "Address")
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ValueError(f"the body must be a JSON object: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError("the body must be a JSON object")
-    return data
 
 
 def _fault(data: dict[str, Any]) -> str | None:
@@ -58,12 +45,12 @@ def route_orders(
         if method == "GET":
             return json_reply({"push": book.config.to_dict()})
         if method == "POST":
-            return json_reply({"push": book.configure(_json_object(raw)).to_dict()})
+            return json_reply({"push": book.configure(json_object(raw)).to_dict()})
     if path == "/orders":
         if method == "GET":
             return json_reply({"orders": book.order_list()})
         if method == "POST":
-            data = _json_object(raw)
+            data = json_object(raw)
             unknown = set(data) - set(ORDER_FIELDS) - set(ORDER_OPTIONS)
             if unknown:
                 raise ValueError(
@@ -79,7 +66,7 @@ def route_orders(
         if method == "GET" and not action:
             return _order_reply(lambda: book.order_dict(order_id))
         if method == "POST" and action in ("repeat", "cancel"):
-            data = _json_object(raw)
+            data = json_object(raw)
             unknown = set(data) - set(ORDER_OPTIONS)
             if unknown:
                 raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))}; use fault")

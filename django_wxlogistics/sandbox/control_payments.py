@@ -4,31 +4,18 @@ waybills, the carrier list, the account's switches; and the page's forms that do
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from .payments import PaymentConflict
-from .replies import Reply, json_reply, redirect
+from .replies import Reply, json_object, json_reply, redirect
 
 if TYPE_CHECKING:
     from .state import SandboxState
 
 #: POST /payments/<transaction_id>/<action>: what each does, and the body field it takes
 PAYMENT_ACTIONS = ("refund", "confirm", "settle", "state", "unknown")
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ValueError(f"the body must be a JSON object: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError("the body must be a JSON object")
-    return data
 
 
 def _only(data: dict[str, Any], *allowed: str) -> None:
@@ -50,7 +37,7 @@ def _answer(key: str, run: Callable[[], Any], status: int = 200) -> Reply:
 
 def _payment_action(state: SandboxState, transaction_id: str, action: str, raw: bytes) -> Reply:
     book = state.merchant.payments
-    data = _json_object(raw)
+    data = json_object(raw)
     if action == "state":
         _only(data, "state")
         if "state" not in data:
@@ -83,7 +70,7 @@ def route_payments(
         if method == "GET":
             return json_reply({"payments": merchant.payments.payment_list()})
         if method == "POST":
-            return _answer("payment", lambda: merchant.payments.create(_json_object(raw)), status=201)
+            return _answer("payment", lambda: merchant.payments.create(json_object(raw)), status=201)
     if path.startswith("/payments/"):
         transaction_id, _, action = path[len("/payments/") :].partition("/")
         transaction_id = unquote(transaction_id)
@@ -97,12 +84,12 @@ def route_payments(
         if method == "GET":
             return json_reply({"merchant": merchant.payments.config()})
         if method == "POST":
-            return json_reply({"merchant": merchant.payments.configure(_json_object(raw))})
+            return json_reply({"merchant": merchant.payments.configure(json_object(raw))})
     if path == "/carriers":
         if method == "GET":
             return json_reply({"carriers": merchant.carriers.delivery_list()})
         if method == "POST":
-            data = _json_object(raw)
+            data = json_object(raw)
             _only(data, "delivery_id", "delivery_name")
             carrier = merchant.carriers.add(data.get("delivery_id"), data.get("delivery_name"))
             return json_reply({"carrier": carrier}, status=201)
@@ -114,7 +101,7 @@ def route_payments(
         if method == "GET" and not action:
             return _answer("waybill", lambda: merchant.tracking.waybill_dict(waybill_id))
         if method == "POST" and action == "status":
-            data = _json_object(raw)
+            data = json_object(raw)
             _only(data, "status")
             return _answer("waybill", lambda: merchant.tracking.set_status(waybill_id, data.get("status")))
     return None

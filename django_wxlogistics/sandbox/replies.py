@@ -12,6 +12,22 @@ HTML = "text/html; charset=utf-8"
 OK: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
 
 
+def json_object(raw: bytes) -> dict[str, Any]:
+    """The control API's request body as a JSON object; an empty body is an empty one.
+
+    Raises ValueError, with the message the caller answers 400 with, for anything else.
+    """
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"the body must be a JSON object: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError("the body must be a JSON object")
+    return data
+
+
 class Reply:
     __slots__ = ("body", "content_type", "headers", "payload", "status")
 
