@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..enums import (
     EventState,
     ShippingCall,
 )
+from .outbox import OutboxItem
 
 #: The states in which an item still counts against WeChat's one-time rules: all but failed,
 #: since WeChat did not take a failed call.
@@ -64,7 +64,7 @@ class Payment(models.Model):
         return self.transaction_id or f"{self.mchid}/{self.out_trade_no}"
 
 
-class ShippingInfo(models.Model):
+class ShippingInfo(OutboxItem):
     """One shipping-information call for a payment (an upload, the one re-upload, the receipt
     confirmation), with the body WeChat is sent and how far it got on its way there.
 
@@ -83,19 +83,6 @@ class ShippingInfo(models.Model):
     completes = models.BooleanField(_("completes the shipping"), default=True)
     # The body fields as WeChat is sent them (upload_shipping_info's or notify_confirm_receive's).
     request = models.JSONField(_("request"))
-    state = models.CharField(
-        _("state"), max_length=16, choices=EventState.choices, default=EventState.PENDING
-    )
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
-    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
-    claim_id = models.UUIDField(_("claim ID"), null=True, blank=True, editable=False)
-    # WeChat's answer to the last attempt that failed (errcode None: no answer, e.g. a timeout).
-    last_errcode = models.IntegerField(_("last errcode"), null=True, blank=True)
-    last_errmsg = models.CharField(_("last error"), max_length=512, blank=True, default="")
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("shipping information")

@@ -12,10 +12,11 @@ from ..enums import (
     ActionType,
     EventState,
 )
+from .outbox import OutboxItem
 from .waybills import Waybill
 
 
-class TraceEvent(models.Model):
+class TraceEvent(OutboxItem):
     """One change of a waybill's trace, and how far it got on its way to WeChat."""
 
     waybill = models.ForeignKey(
@@ -24,22 +25,6 @@ class TraceEvent(models.Model):
     action_type = models.PositiveIntegerField(_("action type"), choices=ActionType.choices)
     action_msg = models.CharField(_("message"), max_length=ACTION_MSG_MAX_LENGTH)
     action_time = models.DateTimeField(_("action time"), default=timezone.now)
-    state = models.CharField(
-        _("state"), max_length=16, choices=EventState.choices, default=EventState.PENDING
-    )
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
-    # While state is "sending", the worker holding the event must finish before this time;
-    # after it, the sweeper hands the event to another worker.
-    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
-    # While state is "sending", the claim that leased the event: every write after the claim
-    # checks it, so a worker whose lease ran out cannot record over the worker holding it now.
-    claim_id = models.UUIDField(_("claim ID"), null=True, blank=True, editable=False)
-    last_errcode = models.IntegerField(_("last errcode"), null=True, blank=True)
-    last_errmsg = models.CharField(_("last error"), max_length=512, blank=True, default="")
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("trace event")
