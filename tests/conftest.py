@@ -129,3 +129,13 @@ def _fresh_contact_rate_counters(monkeypatch: pytest.MonkeyPatch) -> None:
     from django_wxlogistics.throttling import ContactRateThrottle
 
     monkeypatch.setattr(ContactRateThrottle, "cache", LocMemCache(f"contact-rate-{uuid4().hex}", {}))
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Each test starts in the default language: a request through LocaleMiddleware (a test
+    client's Accept-Language) leaves its language active in the thread afterwards."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()

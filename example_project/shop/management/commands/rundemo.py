@@ -346,7 +346,14 @@ def _start(command: list[str], extra_env: dict[str, str] | None = None) -> subpr
     )
 
 
-def _wait_for_port(port: int, name: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+#: How long a process of the demo may take to listen: it returns as soon as it does; the bound
+#: only ends a start that hangs (a busy machine can take far longer than an idle one).
+START_TIMEOUT = 120.0
+
+
+def _wait_for_port(
+    port: int, name: str, process: subprocess.Popen[bytes], timeout: float = START_TIMEOUT
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
