@@ -71,6 +71,11 @@ DATABASES = {
         default=f"sqlite:///{STATE_DIR / 'shop.sqlite3'}", conn_max_age=60, conn_health_checks=True
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The shop's web process and the Celery worker write to one SQLite file. A transaction that
+    # reads and then writes would meet "database is locked" at once when the other writes:
+    # IMMEDIATE takes the write lock at BEGIN, and waits for it (timeout) instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "zh-hans"
