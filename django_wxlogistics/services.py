@@ -3,6 +3,7 @@
 ``record_trace_event`` never touches the network: it inserts a pending event in the
 caller's transaction and, once that commits, nudges a Celery worker to push it. So do the
 merchant's ``record_shipping_info`` and ``confirm_receipt`` (:mod:`.shipping_info`).
+``wechat_order`` and ``carrier_list`` only read, on demand (:mod:`.merchant_lookups`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from django.utils.translation import gettext as _
 
 from .contacts import Contact
 from .enums import ACTION_MSG_MAX_LENGTH, AccessChannel, ActionType, EventState
+from .merchant_lookups import WeChatOrder as WeChatOrder
+from .merchant_lookups import carrier_list as carrier_list
+from .merchant_lookups import wechat_order as wechat_order
+from .merchant_lookups import wechat_order_error_message as wechat_order_error_message
 from .models import ContactAccess, TraceEvent, Waybill
 from .nudges import NUDGE_TIMEOUT, nudge, nudge_on_commit
 from .orders import order_reference
