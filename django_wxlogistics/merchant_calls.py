@@ -81,9 +81,8 @@ class MerchantCalls:
         ``upload_time``: RFC 3339 text with an offset or an aware datetime; None is now. A second
         upload for the same payment is its one re-ship (``ReshipChanceUsed`` after that).
         """
-        api = "upload_shipping_info"
-        body = checked(
-            api,
+        return self._checked_call(
+            "upload_shipping_info",
             shipping_fields.clean_upload_shipping_info,
             order_key=order_key,
             logistics_type=logistics_type,
@@ -93,7 +92,6 @@ class MerchantCalls:
             upload_time=upload_time,
             is_all_delivered=is_all_delivered,
         )
-        return self.call(api, body)
 
     def upload_combined_shipping_info(
         self,
@@ -104,16 +102,14 @@ class MerchantCalls:
         upload_time: Any = None,
     ) -> dict[str, Any]:
         """Record the shipment of a combined payment's sub-orders (``upload_combined_shipping_info``)."""
-        api = "upload_combined_shipping_info"
-        body = checked(
-            api,
+        return self._checked_call(
+            "upload_combined_shipping_info",
             shipping_fields.clean_upload_combined_shipping_info,
             order_key=order_key,
             sub_orders=sub_orders,
             payer=payer,
             upload_time=upload_time,
         )
-        return self.call(api, body)
 
     def get_order(
         self,
@@ -124,16 +120,15 @@ class MerchantCalls:
         merchant_trade_no: str | None = None,
     ) -> PaymentOrder:
         """The payment as WeChat sees it (``get_order``): its ``order_state`` and the shipping recorded."""
-        api = "get_order"
-        body = checked(
-            api,
+        payload = self._checked_call(
+            "get_order",
             shipping_fields.clean_payment_ref,
             transaction_id=transaction_id,
             merchant_id=merchant_id,
             sub_merchant_id=sub_merchant_id,
             merchant_trade_no=merchant_trade_no,
         )
-        return PaymentOrder.from_api(self.call(api, body).get("order"))
+        return PaymentOrder.from_api(payload.get("order"))
 
     def get_order_list(
         self,
@@ -145,9 +140,8 @@ class MerchantCalls:
         page_size: int | None = None,
     ) -> OrderList:
         """One page of payments (``get_order_list``); pass its ``last_index`` for the next."""
-        api = "get_order_list"
-        body = checked(
-            api,
+        payload = self._checked_call(
+            "get_order_list",
             shipping_fields.clean_order_list,
             pay_time_range=pay_time_range,
             order_state=order_state,
@@ -155,7 +149,7 @@ class MerchantCalls:
             last_index=last_index,
             page_size=page_size,
         )
-        return OrderList.from_api(self.call(api, body))
+        return OrderList.from_api(payload)
 
     def notify_confirm_receive(
         self,
@@ -170,9 +164,8 @@ class MerchantCalls:
 
         ``received_time``: Unix **seconds** or an aware datetime; None is now.
         """
-        api = "notify_confirm_receive"
-        body = checked(
-            api,
+        return self._checked_call(
+            "notify_confirm_receive",
             shipping_fields.clean_confirm_receive,
             transaction_id=transaction_id,
             merchant_id=merchant_id,
@@ -180,23 +173,21 @@ class MerchantCalls:
             merchant_trade_no=merchant_trade_no,
             received_time=received_time,
         )
-        return self.call(api, body)
 
     def set_msg_jump_path(self, *, path: str) -> dict[str, Any]:
         """The mini program page WeChat's shipping messages open (``set_msg_jump_path``)."""
-        api = "set_msg_jump_path"
-        return self.call(api, checked(api, _clean_path, path=path))
+        return self._checked_call("set_msg_jump_path", _clean_path, path=path)
 
     def is_trade_managed(self, *, appid: str | None = None) -> bool:
         """Whether WeChat holds this mini program's payments until shipping is recorded."""
-        api = "is_trade_managed"
-        payload = self.call(api, checked(api, _clean_appid, appid=appid or wx_settings.APPID))
+        payload = self._checked_call("is_trade_managed", _clean_appid, appid=appid or wx_settings.APPID)
         return bool(payload.get("is_trade_managed"))
 
     def is_trade_management_confirmation_completed(self, *, appid: str | None = None) -> bool:
         """Whether the mini program has completed trade management's confirmation in WeChat's console."""
-        api = "is_trade_management_confirmation_completed"
-        payload = self.call(api, checked(api, _clean_appid, appid=appid or wx_settings.APPID))
+        payload = self._checked_call(
+            "is_trade_management_confirmation_completed", _clean_appid, appid=appid or wx_settings.APPID
+        )
         return bool(payload.get("completed"))
 
     # -- the tracking component ------------------------------------------------------------------
@@ -217,10 +208,10 @@ class MerchantCalls:
 
         The mini program opens the parcel's page with the token; keep it for the order.
         """
-        api = "trace_waybill"
-        body = checked(
-            api,
+        payload = self._checked_call(
+            "trace_waybill",
             tracking_fields.clean_trace_waybill,
+            secrets=[p for p in (receiver_phone, sender_phone) if p],
             openid=openid,
             receiver_phone=receiver_phone,
             waybill_id=waybill_id,
@@ -230,25 +221,23 @@ class MerchantCalls:
             sender_phone=sender_phone,
             order_detail_path=order_detail_path,
         )
-        phones = [p for p in (receiver_phone, sender_phone) if p]
-        return str(self.call(api, body, secrets=phones).get("waybill_token") or "")
+        return str(payload.get("waybill_token") or "")
 
     def query_trace(self, *, waybill_token: str) -> WaybillTrace:
         """Where the parcel is, as the tracking component shows it (``query_trace``)."""
-        api = "query_trace"
-        body = checked(api, tracking_fields.clean_query_trace, waybill_token=waybill_token)
-        return WaybillTrace.from_api(self._tracking_call(api, body, waybill_token))
+        payload = self._tracking_call(
+            "query_trace", tracking_fields.clean_query_trace, waybill_token=waybill_token
+        )
+        return WaybillTrace.from_api(payload)
 
     def update_waybill_goods(self, *, waybill_token: str, goods_info: Mapping[str, Any]) -> dict[str, Any]:
         """Change the goods WeChat shows with a tracked waybill (``update_waybill_goods``)."""
-        api = "update_waybill_goods"
-        body = checked(
-            api,
+        return self._tracking_call(
+            "update_waybill_goods",
             tracking_fields.clean_update_waybill_goods,
             waybill_token=waybill_token,
             goods_info=goods_info,
         )
-        return self._tracking_call(api, body, waybill_token)
 
     def get_delivery_list(self, *, refresh: bool = False) -> list[Carrier]:
         """The carriers WeChat knows (``get_delivery_list``): the codes ``express_company`` and
@@ -270,7 +259,17 @@ class MerchantCalls:
         assert cached is not None
         return list(cached[1])
 
-    def _tracking_call(self, api: str, body: Mapping[str, Any], waybill_token: str) -> dict[str, Any]:
+    def _checked_call(
+        self, api: str, clean: Callable[..., dict[str, Any]], *, secrets: Iterable[str] = (), **fields: Any
+    ) -> dict[str, Any]:
+        """WeChat's answer to ``api`` called with the body ``clean(**fields)`` makes (checked first)."""
+        return self.call(api, checked(api, clean, **fields), secrets=secrets)
+
+    def _tracking_call(
+        self, api: str, clean: Callable[..., dict[str, Any]], *, waybill_token: str, **fields: Any
+    ) -> dict[str, Any]:
+        """``_checked_call`` for a tracked waybill: its token kept secret, and 9300507 its own error."""
+        body = checked(api, clean, waybill_token=waybill_token, **fields)
         try:
             return self.call(api, body, secrets=(waybill_token,))
         except InvalidWaybillToken as exc:
