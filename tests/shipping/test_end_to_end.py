@@ -3,27 +3,16 @@ the sandbox, right after the payment (while WeChat does not know it yet)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from django_wxlogistics.enums import EventState
 from django_wxlogistics.models import ShippingInfo
-from tests.pipeline.processes import (
-    ROOT,
-    Process,
-    celery_argv,
-    free_port,
-    redis_server,
-    running,
-    wait_for_log,
-    wait_for_port,
-    wait_until,
-)
+from tests.pipeline.processes import wait_until
 from tests.shipping.test_status_changes import ACTIONS, PaidOrder, send
-from tests.signals.test_end_to_end import _database_url, _use_broker
+from tests.workers import celery_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -34,38 +23,8 @@ SHIPPED, CONFIRMED = 2, 3
 def worker_and_beat(wechat_sandbox, tmp_path) -> Iterator[None]:
     """redis-server, one Celery worker and beat (the sweeper every second); this process
     publishes to the same broker."""
-    from django_wxlogistics.tasks import push_shipping_info
-
-    if connection.vendor != "postgresql":
-        pytest.fail("this test needs PostgreSQL: the worker shares the test database")
-    port = free_port()
-    broker = f"redis://127.0.0.1:{port}/0"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.pipeline.worker_settings",
-        "DATABASE_URL": _database_url(),
-        "WXL_BROKER_URL": broker,
-        "WXL_API_BASE_URL": wechat_sandbox.url,
-        "WXL_SWEEP_INTERVAL": "1",
-        "PYTHONPATH": str(ROOT),
-    }
-    worker = celery_argv("worker", "-P", "solo", "-l", "INFO", "--without-gossip", "--without-mingle")
-    beat = celery_argv("beat", "-l", "INFO", "-s", str(tmp_path / "beat-schedule"))
-    app = push_shipping_info.app
-    old_broker = app.conf.broker_url
-    started: list[Process] = []
-    with running(started):
-        started.append(redis_server(port, tmp_path).start())
-        wait_for_port(port)
-        started.append(Process("worker", worker, env, tmp_path).start())
-        wait_for_log(started[-1], "ready.")
-        started.append(Process("beat", beat, env, tmp_path).start())
-        _use_broker(app, broker)
-        try:
-            yield
-        finally:
-            app.pool.force_close_all()
-            _use_broker(app, old_broker)
+    with celery_worker(wechat_sandbox.url, tmp_path, beat=True):
+        yield
 
 
 @pytest.mark.timeout(120)
