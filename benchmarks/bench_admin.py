@@ -12,9 +12,7 @@ Runs on a throw-away test database (``DATABASE_URL`` chooses the server, as in t
 from __future__ import annotations
 
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,21 +26,17 @@ django.setup()
 from django.contrib import admin  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.cache import cache  # noqa: E402
-from django.core.signals import request_finished, request_started  # noqa: E402
-from django.db import close_old_connections, connection  # noqa: E402
 from django.db.models import Count, Q, QuerySet  # noqa: E402
 from django.http import HttpRequest  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import path  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
-from django_wxlogistics.enums import EventState  # noqa: E402
-from django_wxlogistics.models import TraceEvent, Waybill  # noqa: E402
+from benchmarks.list_pages import ROUNDS, bench_database, make_waybills, report, timed  # noqa: E402
+from django_wxlogistics.models import Waybill  # noqa: E402
 from django_wxlogistics.sandbox.control import SandboxControl  # noqa: E402
 from django_wxlogistics.sandbox.server import SandboxServer  # noqa: E402
 
-WAYBILLS, ROWS, EVENTS_PER_ROW, ROUNDS = 2000, 50, 10, 15
+WAYBILLS, ROWS, EVENTS_PER_ROW = 2000, 50, 10
 
 
 class PlainWaybillAdmin(admin.ModelAdmin):
@@ -92,48 +86,6 @@ urlpatterns = [path("admin/", admin.site.urls)] + [
 ]
 
 
-def timed(client: Client, url: str, **headers: str) -> tuple[float, int]:
-    """Median milliseconds over ROUNDS requests, and the queries of one."""
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url, **headers)
-        assert response.status_code == 200, (url, response.status_code)
-    # Read now: the next request empties the log the context reads from.
-    query_count = len(queries.captured_queries)
-    samples = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        client.get(url, **headers)
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples), query_count
-
-
-def make_data() -> None:
-    now = timezone.now()
-    waybills = Waybill.objects.bulk_create(
-        Waybill(waybill_id=f"SF{n:012d}", order_id=f"SO{n:08d}", token=f"tok-{n}") for n in range(WAYBILLS)
-    )
-    states = [EventState.SENT] * 7 + [EventState.PENDING] * 2 + [EventState.FAILED]
-    TraceEvent.objects.bulk_create(
-        TraceEvent(
-            waybill=w,
-            action_type=100001,
-            action_msg="您的包裹已揽收",
-            action_time=now,
-            state=state,
-            sent_at=now if state == EventState.SENT else None,
-        )
-        for w in waybills
-        for state in states[:EVENTS_PER_ROW]
-    )
-
-
-def report(name: str, ours: tuple[float, int], baseline_name: str, baseline: tuple[float, int]) -> None:
-    print(
-        f"{name}: {ours[0]:.1f} ms, {ours[1]} queries | {baseline_name}: {baseline[0]:.1f} ms, "
-        f"{baseline[1]} queries | ratio {ours[0] / baseline[0]:.2f}x time, {ours[1]}/{baseline[1]} queries"
-    )
-
-
 def bench_list(client: Client) -> None:
     ours = timed(client, "/admin/django_wxlogistics/waybill/")
     plain = timed(client, "/plain/django_wxlogistics/waybill/")
@@ -172,22 +124,14 @@ def bench_contact(client: Client) -> None:
 
 
 def main() -> int:
-    setup_test_environment()
-    # As in Django's tests: one connection for the whole run, not a new one per request.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        with override_settings(ROOT_URLCONF=sys.modules[__name__], DEBUG=False):
-            make_data()
-            user = User.objects.create_superuser("bench", password="bench")
-            client = Client()
-            client.force_login(user)
-            run: list[Callable[[Client], None]] = [bench_list, bench_contact]
-            for step in run:
-                step(client)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    with bench_database(sys.modules[__name__]):
+        make_waybills(WAYBILLS, EVENTS_PER_ROW)
+        user = User.objects.create_superuser("bench", password="bench")
+        client = Client()
+        client.force_login(user)
+        run: list[Callable[[Client], None]] = [bench_list, bench_contact]
+        for step in run:
+            step(client)
     return 0
 
 
