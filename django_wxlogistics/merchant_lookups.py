@@ -33,6 +33,7 @@ from .exceptions import (
 from .masking import encodable
 from .merchant_answers import Carrier, OrderState, PaymentOrder
 from .models import Payment
+from .shipping_fields import DeliveryMode, LogisticsType
 
 __all__ = [
     "Carrier",
@@ -207,6 +208,16 @@ class WeChatOrder:
         )
 
     @property
+    def logistics_type_label(self) -> str:
+        """``logistics_type``'s name (express, same-city, …); "" before any shipping."""
+        return _choice_label(LogisticsType, self.logistics_type)
+
+    @property
+    def delivery_mode_label(self) -> str:
+        """``delivery_mode``'s name (unified or split); "" before any shipping."""
+        return _choice_label(DeliveryMode, self.delivery_mode)
+
+    @property
     def paid_yuan(self) -> str:
         """``paid_amount`` in yuan, for people: ``12.34``."""
         return f"{self.paid_amount / 100:.2f}"
@@ -229,11 +240,22 @@ class WeChatOrder:
             "openid_masked": self.openid_masked,
             "in_complaint": self.in_complaint,
             "logistics_type": self.logistics_type,
+            "logistics_type_label": self.logistics_type_label,
             "delivery_mode": self.delivery_mode,
+            "delivery_mode_label": self.delivery_mode_label,
             "finish_shipping": self.finish_shipping,
             "finish_shipping_count": self.finish_shipping_count,
             "shipping": [parcel.as_dict() for parcel in self.shipping],
         }
+
+
+def _choice_label(choices: type[LogisticsType] | type[DeliveryMode], value: int | None) -> str:
+    if value is None:
+        return ""
+    try:
+        return str(choices(value).label)
+    except ValueError:  # a number WeChat has not documented: shown as it came
+        return str(value)
 
 
 def wechat_order(payment: Payment) -> WeChatOrder:

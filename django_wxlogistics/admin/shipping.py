@@ -1,28 +1,71 @@
-"""The shipping-information admin: payments and their calls to WeChat, read-only, with "retry failed"."""
+"""The shipping-information admin: payments and their calls to WeChat, read-only, with "retry failed";
+WeChat's own view of a payment (``get_order``) and the carriers it knows, asked on demand."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from ..contact_errors import contact_error_detail
+from ..exceptions import ConfigurationError, WeChatError
 from ..models import Payment, ShippingInfo
-from ..services import retry_failed_shipping_info
+from ..redaction import get_logger
+from ..services import (
+    WeChatOrder,
+    carrier_list,
+    retry_failed_shipping_info,
+    wechat_order,
+    wechat_order_error_message,
+)
 from .audit import ReadOnlyAdmin
+
+logger = get_logger(__name__)
 
 #: The model permission that lets staff retry failed shipping information (the admin stays
 #: read-only), as ``change_traceevent`` does for trace events.
 RETRY_SHIPPING_PERMISSION = "django_wxlogistics.change_shippinginfo"
+#: The model permission that shows a payment's calls on its page, as the calls' own list does.
+VIEW_SHIPPING_PERMISSION = "django_wxlogistics.view_shippinginfo"
+
+#: The header the panel's script sends: answer with the panel alone, not a whole page.
+FRAGMENT_HEADER = "X-Requested-With"
+
+
+def _fragment(request: HttpRequest) -> bool:
+    return request.headers.get(FRAGMENT_HEADER) == "XMLHttpRequest"
+
+
+def _lookup_error(exc: Exception, what: str, key: str) -> tuple[str, str]:
+    """(message, technical detail) of a failed look-up at WeChat; logged, never a secret shown."""
+    if isinstance(exc, (WeChatError, ConfigurationError)):
+        # The exception's text is already free of secrets; the class says what went wrong.
+        logger.info("%s of %s could not be loaded: %s", what, key, exc)
+        return wechat_order_error_message(exc), contact_error_detail(exc)
+    # e.g. a database or cache error: a panel that says so, not a 500. The traceback goes
+    # through the logger's RedactingFilter; the message names no secret.
+    logger.exception(
+        "%s of %s could not be loaded in the admin: unexpected %s.", what, key, type(exc).__name__
+    )
+    return wechat_order_error_message(exc), ""
 
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
+    change_form_template = "admin/django_wxlogistics/payment/change_form.html"
     list_display = ["created_at", "order_id", "payment_key", "latest_call", "shipping_link"]
     list_filter = ["latest_call", "created_at"]
     search_fields = ["order_id", "transaction_id", "out_trade_no"]
@@ -38,6 +81,17 @@ class PaymentAdmin(ReadOnlyAdmin):
         "updated_at",
     ]
 
+    class Media:
+        css = {"all": ["django_wxlogistics/admin/wxlogistics.css"]}
+        js = ["django_wxlogistics/admin/wechat_order_panel.js"]
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RETRY_SHIPPING_PERMISSION)
+
+    def has_calls_view_permission(self, request: HttpRequest) -> bool:
+        """The calls on a payment's page need what their own list needs: view or change."""
+        return request.user.has_perm(VIEW_SHIPPING_PERMISSION) or self.has_retry_permission(request)
+
     @admin.display(description=gettext_lazy("payment"))
     def payment_key(self, obj: Payment) -> str:
         return str(obj)
@@ -49,9 +103,107 @@ class PaymentAdmin(ReadOnlyAdmin):
             '<a href="{}?{}">{}</a>', url, urlencode({"payment__id__exact": obj.pk}), _("Calls")
         )
 
+    # --- change page: the payment's calls, and WeChat's view of it on demand ----------------
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        own = [
+            path(
+                "<path:object_id>/wechat-order/",
+                self.admin_site.admin_view(self.wechat_order_view),
+                name="{}_{}_wechat_order".format(*info),
+            ),
+            path(
+                "<path:object_id>/calls/<int:info_id>/retry/",
+                self.admin_site.admin_view(self.retry_call_view),
+                name="{}_{}_retry_call".format(*info),
+            ),
+        ]
+        return own + super().get_urls()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = dict(extra_context or {})
+        payment_pk = unquote(object_id)
+        show_calls = self.has_calls_view_permission(request)
+        context.update(
+            show_calls=show_calls,
+            shipping_calls=ShippingInfo.objects.filter(payment_id=payment_pk).order_by("id")
+            if str(payment_pk).isdigit() and show_calls
+            else ShippingInfo.objects.none(),
+            can_retry=self.has_retry_permission(request),
+            wechat_order_url=reverse("admin:django_wxlogistics_payment_wechat_order", args=[object_id]),
+        )
+        return super().change_view(request, object_id, form_url, context)
+
+    def wechat_order_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """WeChat's view of the payment (``get_order``), asked now: the panel, or a page of its own."""
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        payment = self.get_object(request, unquote(object_id))
+        if payment is None:
+            raise Http404(_("There is no payment with this ID."))
+        if not self.has_view_permission(request, payment):
+            raise PermissionDenied
+        order: WeChatOrder | None = None
+        error = error_detail = ""
+        try:
+            order = wechat_order(payment)
+        except Exception as exc:
+            error, error_detail = _lookup_error(exc, "WeChat's view", f"payment {payment}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": payment,
+            "title": _("WeChat's view of payment %(payment)s") % {"payment": payment},
+            "order": order,
+            "asked_at": timezone.now(),
+            "error": error,
+            "error_detail": error_detail,
+            "wechat_order_url": request.path,
+            "standalone": not _fragment(request),
+        }
+        template = (
+            "admin/django_wxlogistics/payment/wechat_order.html"
+            if context["standalone"]
+            else "django_wxlogistics/admin/wechat_order_panel.html"
+        )
+        return TemplateResponse(request, template, context)
+
+    def retry_call_view(self, request: HttpRequest, object_id: str, info_id: int) -> HttpResponse:
+        """Retry one failed call of the payment, from its page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        payment = self.get_object(request, unquote(object_id))
+        if payment is None:
+            raise Http404(_("There is no payment with this ID."))
+        if not self.has_retry_permission(request):
+            raise PermissionDenied
+        info = get_object_or_404(ShippingInfo, pk=info_id, payment=payment)
+        if retry_failed_shipping_info(ShippingInfo.objects.filter(pk=info.pk)):
+            self.message_user(
+                request,
+                _("The call “%(call)s” will be sent to WeChat again.") % {"call": info.get_call_display()},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                _("The call “%(call)s” cannot be retried: it has not failed, or it was recorded again.")
+                % {"call": info.get_call_display()},
+                messages.WARNING,
+            )
+        return HttpResponseRedirect(reverse("admin:django_wxlogistics_payment_change", args=[payment.pk]))
+
 
 @admin.register(ShippingInfo)
 class ShippingInfoAdmin(ReadOnlyAdmin):
+    change_list_template = "admin/django_wxlogistics/shippinginfo/change_list.html"
     list_display = [
         "created_at",
         "order_id",
@@ -88,6 +240,75 @@ class ShippingInfoAdmin(ReadOnlyAdmin):
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(RETRY_SHIPPING_PERMISSION)
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        # Before the model's own URLs, whose ``<path:object_id>/`` would take "carriers/".
+        own = [
+            path(
+                "carriers/",
+                self.admin_site.admin_view(self.carriers_view),
+                name="{}_{}_carriers".format(*info),
+            )
+        ]
+        return own + super().get_urls()
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {
+            "carriers_url": reverse("admin:django_wxlogistics_shippinginfo_carriers"),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, context)
+
+    def carriers_view(self, request: HttpRequest) -> HttpResponse:
+        """GET: the carriers WeChat knows (kept for hours), filtered by ``q``. POST: ask WeChat again."""
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        url = reverse("admin:django_wxlogistics_shippinginfo_carriers")
+        refresh = request.method == "POST"
+        carriers = []
+        error = error_detail = ""
+        try:
+            carriers = carrier_list(refresh=refresh)
+        except Exception as exc:
+            error, error_detail = _lookup_error(exc, "The carrier list", "WeChat")
+        if refresh and not error:
+            self.message_user(
+                request,
+                ngettext(
+                    "WeChat's carrier list was fetched again: %(count)d carrier.",
+                    "WeChat's carrier list was fetched again: %(count)d carriers.",
+                    len(carriers),
+                )
+                % {"count": len(carriers)},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(url)
+        query = request.GET.get("q", "").strip()
+        shown = [
+            c
+            for c in carriers
+            if not query
+            or query.casefold() in c.delivery_id.casefold()
+            or query.casefold() in c.delivery_name.casefold()
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Carriers"),
+            "carriers": shown,
+            "total": len(carriers),
+            "query": query,
+            "example": shown[0] if shown else (carriers[0] if carriers else None),
+            "error": error,
+            "error_detail": error_detail,
+            "carriers_url": url,
+        }
+        return TemplateResponse(request, "admin/django_wxlogistics/shippinginfo/carriers.html", context)
 
     @admin.display(description=gettext_lazy("payment"), ordering="payment__transaction_id")
     def payment_link(self, obj: ShippingInfo) -> str:
