@@ -130,6 +130,12 @@ WXLOGISTICS = {
         "cancelled": 400001,
         "delayed": 400002,
     },
+    # WeChat Pay's shipping information, from the same status changes: a paid order marked
+    # shipped has its shipment uploaded (upload_shipping_info), marked delivered its receipt
+    # confirmed (notify_confirm_receive). The default SHIPPING_ADAPTER reads the payment and the
+    # parcel from the Order's fields (wechat_transaction_id, payer_openid, tracking_number, …);
+    # an order with no wechat_transaction_id was not paid with WeChat Pay and is left alone.
+    "SHIPPING_ACTIONS": {"shipped": "upload", "delivered": "confirm_receipt"},
 }
 
 # --- Celery (the standard Django way: CELERY_-prefixed settings) ---------------------

@@ -1,4 +1,5 @@
-"""The example shop's order admin: every status change tells WeChat through our signal."""
+"""The example shop's order admin: every status change tells WeChat through our signal, and the
+order's page shows its WeChat Pay payment's shipping information on its way to WeChat."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from django_wxlogistics.models import Waybill
+from django_wxlogistics.models import ShippingInfo, Waybill
 
 from .models import Order, send_status_changed
 
@@ -58,8 +59,35 @@ def mark_delivered(modeladmin: OrderAdmin, request: HttpRequest, queryset: Query
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "status", "customer_name", "waybill_links", "created_at"]
     list_filter = ["status"]
-    search_fields = ["number", "customer_name"]
-    readonly_fields = ["waybill_list"]
+    search_fields = ["number", "customer_name", "tracking_number", "wechat_transaction_id"]
+    readonly_fields = ["waybill_list", "shipping_info_list"]
+    # The receiver's phone and the payer's openid stay on the order's own page, not in the list.
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "number",
+                    "status",
+                    "customer_name",
+                    "courier_name",
+                    "courier_phone",
+                    "waybill_list",
+                ]
+            },
+        ),
+        (
+            _("WeChat Pay"),
+            {
+                "fields": ["wechat_transaction_id", "payer_openid", "shipping_info_list"],
+                "description": _(
+                    "Marked shipped, a paid order's shipment is uploaded to WeChat; marked delivered, "
+                    "its receipt is confirmed."
+                ),
+            },
+        ),
+        (_("Parcel"), {"fields": ["tracking_number", "carrier_code", "item_desc", "receiver_phone"]}),
+    ]
     actions = [mark_shipped, mark_out_for_delivery, mark_delivered]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
@@ -109,5 +137,24 @@ class OrderAdmin(admin.ModelAdmin):
                     w.get_latest_action_type_display() if w.latest_action_type else _("nothing pushed yet"),
                 )
                 for w in waybills
+            ),
+        )
+
+    @admin.display(description=_("shipping information"))
+    def shipping_info_list(self, order: Order) -> str:
+        calls = list(ShippingInfo.objects.filter(order_id=order.number).order_by("pk")) if order.pk else []
+        if not calls:
+            return str(_("None yet: it is recorded when a paid order is marked shipped."))
+        return format_html_join(
+            "",
+            '<div><a href="{}">{}</a> — {}{}</div>',
+            (
+                (
+                    reverse("admin:django_wxlogistics_shippinginfo_change", args=[info.pk]),
+                    info.get_call_display(),
+                    info.get_state_display(),
+                    f" ({info.last_errcode} {info.last_errmsg})" if info.last_errcode else "",
+                )
+                for info in calls
             ),
         )

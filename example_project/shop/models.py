@@ -23,6 +23,31 @@ class Order(models.Model):
     customer_name = models.CharField(_("customer"), max_length=100, blank=True)
     courier_name = models.CharField(_("courier"), max_length=100, blank=True)
     courier_phone = models.CharField(_("courier phone"), max_length=20, blank=True)
+    # What WeChat's shipping information names (the app's default SHIPPING_ADAPTER reads them):
+    # the WeChat Pay payment and its payer, from the payment callback; the parcel, once shipped.
+    wechat_transaction_id = models.CharField(
+        _("WeChat Pay transaction ID"),
+        max_length=32,
+        blank=True,
+        help_text=_("The transaction_id of the WeChat Pay payment; empty: not paid with WeChat Pay."),
+    )
+    payer_openid = models.CharField(
+        _("payer's openid"), max_length=128, blank=True, help_text=_("The openid of the user who paid.")
+    )
+    tracking_number = models.CharField(_("tracking number"), max_length=128, blank=True)
+    carrier_code = models.CharField(
+        _("carrier code"),
+        max_length=128,
+        blank=True,
+        help_text=_("The carrier's code in WeChat's delivery list, e.g. SF for SF Express."),
+    )
+    item_desc = models.CharField(_("goods"), max_length=120, blank=True)
+    receiver_phone = models.CharField(
+        _("receiver's phone"),
+        max_length=20,
+        blank=True,
+        help_text=_("Sent to WeChat masked (189****1234); SF Express requires it."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -1,5 +1,5 @@
 """How the example shop takes the orders WeChat places (``add_waybill``): each becomes a paid
-Order, its waybill numbered the shop's way.
+Order, its waybill numbered the shop's way, its parcel described for WeChat's shipping information.
 
 Named in the settings: ``WXLOGISTICS["WAYBILL_ORDER_HANDLER"]`` and ``["WAYBILL_ID_GENERATOR"]``.
 """
@@ -7,6 +7,8 @@ Named in the settings: ``WXLOGISTICS["WAYBILL_ORDER_HANDLER"]`` and ``["WAYBILL_
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -17,6 +19,24 @@ from .models import Order
 
 #: The courier the demo's out-for-delivery message names.
 DEMO_COURIER = ("邓丽君", "18666666666")
+#: The demo's carrier, by its code in WeChat's delivery list (get_delivery_list): SF Express,
+#: whose shipping information must carry the receiver's phone (masked).
+DEMO_CARRIER = "SF"
+#: The goods of an order whose cargo names none.
+DEFAULT_ITEM = "商品*1"
+
+
+def item_desc(cargo: Any) -> str:
+    """What the parcel holds, for shipping information's ``item_desc``: "name*count", at most 120."""
+    details = cargo.get("DetailList") if isinstance(cargo, Mapping) else None
+    if isinstance(details, Mapping):
+        details = [details]  # one item, as XML brings it
+    items = [
+        f"{item.get('Name')}*{item.get('Count') or 1}"
+        for item in details or []
+        if isinstance(item, Mapping) and item.get("Name")
+    ]
+    return ("、".join(items) or DEFAULT_ITEM)[:120]
 
 
 def order_from_wechat(order: WaybillOrder, result: EventResult) -> Order | None:
@@ -32,6 +52,9 @@ def order_from_wechat(order: WaybillOrder, result: EventResult) -> Order | None:
             "customer_name": order.receiver.name[:100],
             "courier_name": DEMO_COURIER[0],
             "courier_phone": DEMO_COURIER[1],
+            "carrier_code": DEMO_CARRIER,
+            "item_desc": item_desc(order.cargo),
+            "receiver_phone": order.receiver.mobile[:20],
         },
     )
     return shop_order
