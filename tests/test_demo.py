@@ -64,6 +64,12 @@ def test_the_demo_starts_everything_and_serves_the_admin(tmp_path: Path) -> None
     assert f"http://127.0.0.1:{sandbox}/__sandbox__/received   (what WeChat received)" in result.stdout
     assert "placed in the sandbox, became waybill SF" in result.stdout and "with its token" in result.stdout
     assert "the status change reached the sandbox" in result.stdout  # worker, broker, sandbox
+    # The merchant's side: a paid order's payment is known to the sandbox; shipped, its shipping
+    # information is uploaded; delivered, its receipt is confirmed (SHIPPING_ACTIONS).
+    assert "Order SO20261123001 is paid with WeChat Pay: transaction 42" in result.stdout
+    assert "Order SO20261123002, seeded as shipped, is shipped in WeChat Pay's sandbox." in result.stdout
+    assert "marked shipped: its shipping information is uploaded (state 2)" in result.stdout
+    assert "marked delivered: its receipt is confirmed (state 3)" in result.stdout
     assert "cancelled in the sandbox, is cancelled in the sandbox's trace too" in result.stdout
     assert "--auto-register" not in result.stdout + result.stderr
     assert "ResultCode 0" in result.stderr  # the sandbox's log of its pushes

@@ -11,6 +11,12 @@ each to the shop's events URL as WeChat's order placement event, which makes the
 with its Token, in the shop; then each gets its status as staff would set it, through the
 signal. Waybills of earlier runs are told to the sandbox again (it keeps nothing); waybills
 added by hand in the admin are registered in it too (``shop/demo.py``).
+
+Each paid order with a waybill has a WeChat Pay payment the sandbox knows (``shop/demo.py``
+creates it): marked shipped, the worker uploads its shipping information and the sandbox's
+order state becomes 2 (shipped); marked delivered, the worker confirms receipt, and the
+sandbox, told to have its payers confirm as soon as they are reminded, moves it to 3.
+Payments of earlier runs, and what WeChat took about them, are told to the sandbox again.
 """
 
 from __future__ import annotations
@@ -33,11 +39,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test.utils import override_settings
 from django.urls import reverse
 
-from django_wxlogistics.enums import ActionType
-from django_wxlogistics.models import Waybill
+from django_wxlogistics.enums import ActionType, EventState
+from django_wxlogistics.models import ShippingInfo, Waybill
 from django_wxlogistics.sandbox import SandboxControl
 from django_wxlogistics.sandbox.cli import PUSH_AES_KEY_ENV, PUSH_TOKEN_ENV
-from example_project.shop.demo import SANDBOX_ENV, register_in_sandbox
+from example_project.shop.demo import SANDBOX_ENV, pay_in_sandbox, register_in_sandbox, restore_in_sandbox
 from example_project.shop.models import Order
 
 DEMO_USER, DEMO_PASSWORD = "admin", "wxlogistics-demo"  # demo only: printed on screen
@@ -53,6 +59,8 @@ DEMO_ORDERS = [
     ("SO20261123002", "李雷", "13800000000", Order.Status.SHIPPED),
     ("SO20261123003", "韩梅梅", "13900000000", Order.Status.PAID),
 ]
+#: The sandbox's order_state of a payment (get_order): shipped, and receipt confirmed.
+SHIPPED_STATE, CONFIRMED_STATE = 2, 3
 
 
 class Command(BaseCommand):
@@ -168,6 +176,11 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Order {order.number}, seeded as {order.status}, has its trace event in the sandbox."
                 )
+            if order.status == Order.Status.SHIPPED:
+                _wait_for_order_state(control, order, SHIPPED_STATE)
+                self.stdout.write(
+                    f"Order {order.number}, seeded as shipped, is shipped in WeChat Pay's sandbox."
+                )
 
     def _check(self, port: int, sandbox_url: str) -> None:
         """The admin answers; an order placed in the sandbox becomes a waybill with its Token, and
@@ -186,11 +199,17 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Order {number}, placed in the sandbox, became waybill {waybill.waybill_id} with its token."
         )
-        Order.objects.get(number=number).set_status(Order.Status.SHIPPED)
+        order = Order.objects.get(number=number)
+        order.set_status(Order.Status.SHIPPED)
         _wait_for_push(control, waybill.waybill_id, ActionType.PICKED_UP)
         self.stdout.write(
             f"Order {number}: the status change reached the sandbox's trace of {waybill.waybill_id}."
         )
+        _wait_for_order_state(control, order, SHIPPED_STATE)
+        self.stdout.write(f"Order {number}, marked shipped: its shipping information is uploaded (state 2).")
+        order.set_status(Order.Status.DELIVERED)
+        _wait_for_order_state(control, order, CONFIRMED_STATE)
+        self.stdout.write(f"Order {number}, marked delivered: its receipt is confirmed (state 3).")
         # Picked up, it can no longer be cancelled (30002); an order not yet shipped can.
         other = control.place_order(f"{number}-2")
         control.cancel_order(other["order_id"])
@@ -236,10 +255,15 @@ class Command(BaseCommand):
         registered = {w["waybill_id"]: w for w in control.waybills()}.get(waybill_id)
         if registered is None or registered["auto_registered"]:
             raise CommandError(f"Waybill {waybill_id}, added in the admin, is not registered in the sandbox.")
+        order.refresh_from_db()  # the web process gave it its payment when the waybill was saved
         order.set_status(Order.Status.SHIPPED)
         _wait_for_push(control, waybill_id, ActionType.PICKED_UP)
         self.stdout.write(
             f"Waybill {waybill_id}, added in the admin, is registered in the sandbox: its push was accepted."
+        )
+        _wait_for_order_state(control, order, SHIPPED_STATE)  # paid in the sandbox when it was saved
+        self.stdout.write(
+            f"Order {order.number}, shipped with that waybill, is shipped in WeChat Pay's sandbox."
         )
 
     def _create_superuser(self) -> None:
@@ -258,6 +282,11 @@ class Command(BaseCommand):
             placed = control.place_order(number, receiver={"Name": customer, "Mobile": mobile})
             self.stdout.write(f"Order {number} placed in the sandbox: waybill {placed['waybill_id']}.")
             order = Order.objects.get(number=number)
+            pay_in_sandbox(control, order.pk, placed["waybill_id"])  # the web process did, as a rule
+            order.refresh_from_db()
+            self.stdout.write(
+                f"Order {number} is paid with WeChat Pay: transaction {order.wechat_transaction_id}."
+            )
             order.set_status(status)
             seeded.append(order)
         return seeded
@@ -266,6 +295,16 @@ class Command(BaseCommand):
         # The sandbox keeps nothing between runs: tell it every waybill the shop has.
         for waybill in Waybill.objects.exclude(token=""):
             register_in_sandbox(sandbox_url, waybill)
+        control = SandboxControl(sandbox_url)
+        # The payer confirms receipt as soon as reminded: "delivered" shows as receipt confirmed.
+        control.configure_merchant(confirm_on_reminder=True)
+        for order in Order.objects.exclude(wechat_transaction_id=""):
+            try:
+                restore_in_sandbox(control, order)
+            except Exception as exc:  # a payment the sandbox refuses must not stop the demo
+                self.stderr.write(
+                    f"The payment of order {order.number} was not restored in the sandbox: {exc}"
+                )
 
     def _banner(self, port: int, sandbox_url: str) -> None:
         lines = [
@@ -278,7 +317,9 @@ class Command(BaseCommand):
             f"  WeChat sandbox {sandbox_url}/__sandbox__/   (place an order; the customer's trace pages)",
             f"                 {sandbox_url}/__sandbox__/received   (what WeChat received)",
             "Place an order in the sandbox: it becomes a waybill in the shop. Change the order's status",
-            "in the admin and watch its trace page in the sandbox. Ctrl-C stops everything.",
+            "in the admin and watch its trace page in the sandbox. A paid order marked shipped is",
+            "shipped in WeChat Pay (the sandbox's page, Payments: state 2); marked delivered, its",
+            "receipt is confirmed (state 3). Ctrl-C stops everything.",
             "",
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
@@ -296,6 +337,27 @@ def _wait_for_push(control: SandboxControl, waybill_id: str, action_type: int, t
             raise CommandError(f"The sandbox refused the push of {waybill_id}: {replies[-1]}")
         if time.monotonic() > deadline:
             raise CommandError(f"The push of {waybill_id} did not reach the sandbox within {timeout:.0f} s.")
+        time.sleep(0.5)
+
+
+def _wait_for_order_state(control: SandboxControl, order: Order, state: int, timeout: float = 60) -> None:
+    """Until the sandbox's payment of ``order`` is in ``state``; a failed call ends the wait."""
+    order.refresh_from_db()
+    if not order.wechat_transaction_id:
+        raise CommandError(f"Order {order.number} has no WeChat Pay payment.")
+    deadline = time.monotonic() + timeout
+    while control.payment(order.wechat_transaction_id)["order_state"] != state:
+        failed = ShippingInfo.objects.filter(order_id=order.number, state=EventState.FAILED).first()
+        if failed is not None:
+            raise CommandError(
+                f"WeChat refused the shipping information of order {order.number}: "
+                f"{failed.last_errcode} {failed.last_errmsg}"
+            )
+        if time.monotonic() > deadline:
+            raise CommandError(
+                f"The payment of order {order.number} did not reach order_state {state} "
+                f"within {timeout:.0f} s."
+            )
         time.sleep(0.5)
 
 
