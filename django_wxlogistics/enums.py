@@ -69,3 +69,5 @@ class ShippingCall(models.TextChoices):
     #: An upload after the payment's shipping was complete: WeChat allows it once.
     REUPLOAD = "reupload", _("Re-upload")
     CONFIRM_RECEIPT = "confirm_receipt", _("Receipt confirmation")
+    #: A parcel registered with the tracking component (``trace_waybill``), after its upload.
+    TRACE_WAYBILL = "trace_waybill", _("Waybill tracking")

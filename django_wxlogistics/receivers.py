@@ -35,6 +35,7 @@ from .services import confirm_receipt, record_shipping_info, record_trace_event
 from .shipping_orders import UPLOAD, shipping_action, shipping_adapter
 from .signals import order_status_changed
 from .trace_messages import render_message, status_action
+from .waybill_tracking import track_parcels
 
 logger = get_logger(__name__)
 
@@ -105,6 +106,8 @@ def record_shipping_change(order: Any, old_status: Any, new_status: Any) -> Ship
 
     ``"upload"``: the fields ``SHIPPING_ADAPTER`` reads from the order, through
     ``record_shipping_info``; nothing when the adapter returns None (not paid with WeChat Pay).
+    With ``TRACK_WAYBILLS``, each parcel of an express upload is then registered with the
+    tracking component (``track_parcels``); what stops that is logged, and the upload stays.
     ``"confirm_receipt"``: ``confirm_receipt`` for the order's payment, received now; nothing
     for an order without one. Raises the services' ValidationError when WeChat would refuse it.
     """
@@ -119,6 +122,8 @@ def record_shipping_change(order: Any, old_status: Any, new_status: Any) -> Ship
             logger.debug("Order %s has no WeChat Pay payment: no shipping information to upload.", reference)
             return None
         info = record_shipping_info(order, **fields)
+        if wx_settings.TRACK_WAYBILLS:
+            _track(order, info, reference)
     else:
         if not Payment.objects.filter(order_id=reference).exists():
             logger.debug("Order %s has no WeChat Pay payment: no receipt to confirm.", reference)
@@ -133,6 +138,42 @@ def record_shipping_change(order: Any, old_status: Any, new_status: Any) -> Ship
         info.payment_id,
     )
     return info
+
+
+def _track(order: Any, upload: ShippingInfo, reference: str) -> None:
+    """Register the upload's parcels with the tracking component; a failure is logged, and the
+    upload, recorded already, goes to WeChat all the same."""
+    try:
+        # A savepoint: a database error here must not abort the shop's own transaction.
+        with transaction.atomic():
+            tracking = track_parcels(order, upload)
+    except ValidationError as exc:
+        reasons = (
+            "; ".join(f"{name}: {' '.join(errors)}" for name, errors in exc.message_dict.items())
+            if hasattr(exc, "error_dict")
+            else "; ".join(exc.messages)
+        )
+        logger.error(
+            "The waybill tracking of order %s was NOT recorded for WeChat (its shipping information was): %s",
+            reference,
+            reasons,
+        )
+        return
+    except Exception:
+        logger.error(
+            "The waybill tracking of order %s was NOT recorded for WeChat (its shipping information "
+            "was); record it with services.track_parcels() once the cause is fixed.",
+            reference,
+            exc_info=True,
+        )
+        return
+    for info in tracking:
+        logger.info(
+            "Order %s: waybill %s will be registered with the tracking component (shipping information %s).",
+            reference,
+            info.request.get("waybill_id"),
+            info.pk,
+        )
 
 
 def on_order_status_changed(

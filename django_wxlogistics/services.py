@@ -2,7 +2,9 @@
 
 ``record_trace_event`` never touches the network: it inserts a pending event in the
 caller's transaction and, once that commits, nudges a Celery worker to push it. So do the
-merchant's ``record_shipping_info`` and ``confirm_receipt`` (:mod:`.shipping_info`).
+merchant's ``record_shipping_info`` and ``confirm_receipt`` (:mod:`.shipping_info`), and
+``record_trace_waybill``/``track_parcels``, whose ``waybill_tokens`` the mini program opens
+parcels with (:mod:`.waybill_tracking`).
 ``wechat_order`` and ``carrier_list`` only read, on demand (:mod:`.merchant_lookups`).
 """
 
@@ -32,6 +34,10 @@ from .shipping_info import confirm_receipt as confirm_receipt
 from .shipping_info import record_shipping_info as record_shipping_info
 from .shipping_info import retry_failed_shipping_info as retry_failed_shipping_info
 from .signals import contact_viewed, waybill_registered
+from .waybill_tracking import TrackedWaybill as TrackedWaybill
+from .waybill_tracking import record_trace_waybill as record_trace_waybill
+from .waybill_tracking import track_parcels as track_parcels
+from .waybill_tracking import waybill_tokens as waybill_tokens
 
 #: Seconds a nudge may keep the shop waiting for the broker before leaving the event to the sweeper.
 NUDGE_CONNECT_TIMEOUT = NUDGE_TIMEOUT

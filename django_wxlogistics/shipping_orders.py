@@ -8,6 +8,12 @@ returns the fields (``order_key``, ``logistics_type``, ``delivery_mode``, ``ship
 ``payer``, optionally ``is_all_delivered`` and ``upload_time``), or None for an order that
 was not paid with WeChat Pay. The default, :func:`shipping_fields`, reads attributes of the
 order (:data:`ORDER_ATTRIBUTES`).
+
+With ``WXLOGISTICS["TRACK_WAYBILLS"]`` each parcel of an express upload is also registered with
+the tracking component: ``WXLOGISTICS["TRACKING_ADAPTER"]`` names a function
+``adapter(order, parcel) -> dict | None`` that returns ``trace_waybill``'s fields for one parcel
+of the upload's ``shipping_list`` (None: that parcel is not tracked). The default,
+:func:`trace_fields`, reads attributes of the order too.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 
 from .conf import wx_settings
 from .shipping_fields import DeliveryMode, LogisticsType, OrderNumberType, mask_contact
+from .tracking_fields import MAX_GOODS_NAME
 
 #: What ``SHIPPING_ACTIONS`` may map a status to.
 UPLOAD = "upload"
@@ -34,6 +41,10 @@ ORDER_ATTRIBUTES = {
     "express_company": "carrier_code",
     "item_desc": "item_desc",
     "receiver_phone": "receiver_phone",
+    # trace_fields only: the goods the parcel's page shows, and the order's page in the mini program
+    "goods": "goods",
+    "goods_img_url": "goods_img_url",
+    "order_detail_path": "order_detail_path",
 }
 
 
@@ -50,6 +61,12 @@ def shipping_action(status: Any) -> str | None:
 def shipping_adapter() -> Callable[[Any], dict[str, Any] | None]:
     """The function ``SHIPPING_ADAPTER`` names."""
     adapter: Callable[[Any], dict[str, Any] | None] = wx_settings.SHIPPING_ADAPTER
+    return adapter
+
+
+def tracking_adapter() -> Callable[[Any, dict[str, Any]], dict[str, Any] | None]:
+    """The function ``TRACKING_ADAPTER`` names."""
+    adapter: Callable[[Any, dict[str, Any]], dict[str, Any] | None] = wx_settings.TRACKING_ADAPTER
     return adapter
 
 
@@ -103,3 +120,31 @@ def shipping_fields(order: Any) -> dict[str, Any] | None:
         "shipping_list": [parcel],
         "payer": {} if openid is None else {"openid": str(openid)},
     }
+
+
+def trace_fields(order: Any, parcel: dict[str, Any]) -> dict[str, Any] | None:
+    """``trace_waybill``'s fields for one parcel of the order's upload, from the order's attributes.
+
+    The receiver's whole phone is ``order.receiver_phone`` (the upload sends it masked; the
+    tracking component takes it whole). The goods are ``order.goods``, a list of
+    ``{"goods_name", "goods_img_url"}`` (``goods_desc`` optional); without it, one good named by
+    the parcel's ``item_desc`` with the picture ``order.goods_img_url``. The goods card opens
+    ``order.order_detail_path`` in the mini program. The waybill, its carrier, the payer's openid
+    and the payment's ``transaction_id`` come from the upload. A missing value is left out, and
+    the validation names the field it should fill.
+    """
+    fields: dict[str, Any] = {}
+    phone = _read(order, "receiver_phone")
+    if phone is not None:
+        fields["receiver_phone"] = str(phone)
+    goods = _read(order, "goods")
+    if goods is None:
+        name, picture = parcel.get("item_desc"), _read(order, "goods_img_url")
+        if name and picture is not None:
+            goods = [{"goods_name": str(name)[:MAX_GOODS_NAME], "goods_img_url": str(picture)}]
+    if goods is not None:
+        fields["goods_info"] = {"detail_list": list(goods)}
+    path = _read(order, "order_detail_path")
+    if path is not None:
+        fields["order_detail_path"] = str(path)
+    return fields

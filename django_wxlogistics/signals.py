@@ -23,6 +23,12 @@ shipping_info_sent = Signal()
 #: worker stopped mid-call on the last attempt).
 shipping_info_failed = Signal()
 
+#: Out: WeChat's tracking component took a parcel (``trace_waybill``; ``TRACK_WAYBILLS``).
+#: Arguments: ``shipping_info`` (ShippingInfo, call ``trace_waybill``; its ``order_id`` is the
+#: shop's order), ``payment``, ``waybill_id``, ``waybill_token`` (what the mini program's
+#: logistics plugin opens the parcel with; ``services.waybill_tokens(order)`` reads them later).
+waybill_tracked = Signal()
+
 #: Out: a waybill was registered for an order. Arguments: ``waybill``, ``order``, ``created`` (bool).
 waybill_registered = Signal()
 

@@ -19,7 +19,7 @@ E050        no view searches, filters or orders on a secret    :mod:`.secrets`
 W060        timeouts of the cache the contact lookups use      :mod:`.cache`
 E070-W071   WeChat's pushes: Token, EncodingAESKey, hooks      :mod:`.events`
 E080-W080   the metrics endpoint: its token, its library       :mod:`.metrics`
-E090-W090   shipping information: SHIPPING_ACTIONS, adapter   :mod:`.shipping`
+E090-W091   shipping information and tracking: their settings  :mod:`.shipping`
 W100-W101   the Celery app and broker the nudges go to         :mod:`.broker`
 ==========  =================================================  ==========================
 """

@@ -91,6 +91,20 @@ SETTINGS: dict[str, Setting] = {
         ),
         push_rules.imported_function,
     ),
+    # Register each parcel of an express upload with the tracking component (trace_waybill),
+    # on the payment's line after its upload, and keep the waybill_token WeChat answers.
+    "TRACK_WAYBILLS": Setting(False, rules.boolean),
+    # adapter(order, parcel) -> trace_waybill's fields for one parcel of the upload, or None
+    # (not tracked). Read: the function.
+    "TRACKING_ADAPTER": Setting(
+        "django_wxlogistics.shipping_orders.trace_fields",
+        push_rules.function_path(
+            92,
+            "Give the dotted path of a function adapter(order, parcel) -> dict | None "
+            "(see docs/merchant.md).",
+        ),
+        push_rules.imported_function,
+    ),
     # The order attribute that Waybill.order_id stores (as a string).
     "ORDER_ID_ATTR": Setting("pk"),
     # Dotted paths of signals, sent with order/old_status/new_status, to listen to.
@@ -186,6 +200,8 @@ class WXLogisticsSettings:
         STATUS_ACTIONS: dict[Any, Any]
         SHIPPING_ACTIONS: dict[Any, str]
         SHIPPING_ADAPTER: Callable[[Any], dict[str, Any] | None]
+        TRACK_WAYBILLS: bool
+        TRACKING_ADAPTER: Callable[[Any, dict[str, Any]], dict[str, Any] | None]
         ORDER_ID_ATTR: Any
         LISTEN_TO: Sequence[str]
         ORDER_MODEL: Any

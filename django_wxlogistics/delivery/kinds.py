@@ -54,6 +54,9 @@ class OutboxKind:
     #: Optionally, the kind's own wait in seconds before the next attempt, given the error and
     #: the attempts made so far; None where the normal backoff applies.
     retry_delay: Callable[[WeChatError, int], float | None] | None = None
+    #: Optionally, what follows an item once it is recorded sent, before its sent signal (a
+    #: signal of the kind's own, data no longer needed put away); an error in it is logged.
+    after_sent: Callable[[Any], None] | None = None
 
     @cached_property
     def line_attname(self) -> str:

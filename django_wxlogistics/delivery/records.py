@@ -112,6 +112,8 @@ def _record_sent(
             setattr(item, name, value)
         item.attempts += 1
         logger.info("%s reached WeChat.", kind.describe(item, capital=True))
+        if kind.after_sent is not None:
+            _after_sent(kind, item)
         send_signal(kind, kind.sent_signal, **kind.signal_kwargs(item))
         recorded.append((leased, Outcome.SENT))
     return recorded, claims_of(items)
@@ -203,6 +205,19 @@ def _lost(kind: OutboxKind, leased: Claim) -> Outcome:
         kind.name_of(leased.item.pk, capital=True),
     )
     return Outcome.LOST
+
+
+def _after_sent(kind: OutboxKind, item: Any) -> None:
+    """The kind's follow-up of a sent item; its failure must not undo the record of the send."""
+    assert kind.after_sent is not None
+    try:
+        kind.after_sent(item)
+    except Exception as exc:
+        logger.error(
+            "%s was sent; what follows stopped with %s.",
+            kind.name_of(item.pk, capital=True),
+            type(exc).__name__,
+        )
 
 
 def send_signal(kind: OutboxKind, signal: Signal, **kwargs: Any) -> None:

@@ -10,7 +10,11 @@ from ..enums import (
     EventState,
     ShippingCall,
 )
+from ..secret_fields import SecretCharField
 from .outbox import OutboxItem
+
+#: The longest ``waybill_token`` kept (WeChat's page gives no length; seen ones are under 100).
+WAYBILL_TOKEN_MAX_LENGTH = 255
 
 #: The states in which an item still counts against WeChat's one-time rules: all but failed,
 #: since WeChat did not take a failed call.
@@ -66,7 +70,8 @@ class Payment(models.Model):
 
 class ShippingInfo(OutboxItem):
     """One shipping-information call for a payment (an upload, the one re-upload, the receipt
-    confirmation), with the body WeChat is sent and how far it got on its way there.
+    confirmation, a parcel registered with the tracking component), with the body WeChat is sent
+    and how far it got on its way there.
 
     WeChat's one-time rules are held here too: per payment at most one upload that completes
     its shipping, one re-upload and one receipt confirmation that did not fail.
@@ -81,8 +86,14 @@ class ShippingInfo(OutboxItem):
     # An upload that finishes the payment's shipping (unified delivery, or the last parcel of
     # a split one); a later upload is the re-upload.
     completes = models.BooleanField(_("completes the shipping"), default=True)
-    # The body fields as WeChat is sent them (upload_shipping_info's or notify_confirm_receive's).
+    # The body fields as WeChat is sent them (upload_shipping_info's, notify_confirm_receive's or
+    # trace_waybill's; the last holds the receiver's whole phone until WeChat took it, masked after).
     request = models.JSONField(_("request"))
+    # trace_waybill's answer, once WeChat took it: what the shop's mini program opens the parcel
+    # with. Written and read through services.waybill_tokens, never shown or searched on.
+    waybill_token = SecretCharField(
+        _("waybill token"), max_length=WAYBILL_TOKEN_MAX_LENGTH, blank=True, default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("shipping information")
@@ -120,6 +131,10 @@ class ShippingInfo(OutboxItem):
             models.CheckConstraint(condition=Q(state__in=EventState.values), name="wxl_shipping_state_valid"),
             models.CheckConstraint(condition=Q(call__in=ShippingCall.values), name="wxl_shipping_call_valid"),
             models.CheckConstraint(condition=~Q(order_id=""), name="wxl_shipping_order_id_not_empty"),
+            models.CheckConstraint(
+                condition=Q(waybill_token="") | Q(call=ShippingCall.TRACE_WAYBILL),
+                name="wxl_shipping_token_of_tracking",
+            ),
             models.CheckConstraint(
                 condition=~Q(state=EventState.SENT) | Q(sent_at__isnull=False),
                 name="wxl_shipping_sent_has_sent_at",
