@@ -14,7 +14,8 @@ trace_event_pushed = Signal()
 trace_event_failed = Signal()
 
 #: Out: a shipping-information call reached WeChat. Arguments: ``shipping_info`` (ShippingInfo;
-#: its ``call`` says which: upload, re-upload or receipt confirmation), ``payment`` (Payment).
+#: its ``call`` says which: upload, re-upload, receipt confirmation or, with ``TRACK_WAYBILLS``,
+#: a parcel's ``trace_waybill``), ``payment`` (Payment).
 shipping_info_sent = Signal()
 
 #: Out: a shipping-information call will not be made again (permanent error, such as 10060003 or
