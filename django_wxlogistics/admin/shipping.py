@@ -16,7 +16,6 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -32,6 +31,7 @@ from ..services import (
     wechat_order_error_message,
 )
 from .audit import ReadOnlyAdmin
+from .columns import DeliveryColumns
 
 logger = get_logger(__name__)
 
@@ -202,7 +202,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ShippingInfo)
-class ShippingInfoAdmin(ReadOnlyAdmin):
+class ShippingInfoAdmin(DeliveryColumns, ReadOnlyAdmin):
     change_list_template = "admin/django_wxlogistics/shippinginfo/change_list.html"
     list_display = [
         "created_at",
@@ -314,19 +314,6 @@ class ShippingInfoAdmin(ReadOnlyAdmin):
     def payment_link(self, obj: ShippingInfo) -> str:
         url = reverse("admin:django_wxlogistics_payment_change", args=[obj.payment.pk])
         return format_html('<a href="{}">{}</a>', url, str(obj.payment))
-
-    @admin.display(description=gettext_lazy("state"), ordering="state")
-    def state_badge(self, obj: ShippingInfo) -> str:
-        return format_html(
-            '<span class="wxl-state wxl-state-{}">{}</span>', obj.state, obj.get_state_display()
-        )
-
-    @admin.display(description=gettext_lazy("last error"), ordering="last_errcode")
-    def last_error(self, obj: ShippingInfo) -> str:
-        message = Truncator(obj.last_errmsg).chars(60)
-        if obj.last_errcode is None:
-            return message or "–"
-        return f"{obj.last_errcode} · {message}" if message else str(obj.last_errcode)
 
     @admin.action(description=gettext_lazy("Retry the failed shipping information"), permissions=["retry"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[ShippingInfo]) -> None:

@@ -11,11 +11,11 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..errcodes import errcode_label
 from ..models import TraceEvent
 from ..services import push_pending_now, retry_failed_events
 from .base import GuardedModelAdmin
 from .changelists import CappedPaginator, InputChecks
+from .columns import DeliveryColumns
 from .filters import ErrcodeFilter
 
 #: The model permission that lets staff retry and push events (the admin stays read-only),
@@ -28,7 +28,7 @@ VIEW_EVENT_PERMISSION = "django_wxlogistics.view_traceevent"
 
 
 @admin.register(TraceEvent)
-class TraceEventAdmin(InputChecks, GuardedModelAdmin):
+class TraceEventAdmin(DeliveryColumns, InputChecks, GuardedModelAdmin):
     list_display = [
         "action_time",
         "waybill_link",
@@ -88,18 +88,6 @@ class TraceEventAdmin(InputChecks, GuardedModelAdmin):
     @admin.display(description=gettext_lazy("message"))
     def short_message(self, obj: TraceEvent) -> str:
         return Truncator(obj.action_msg).chars(40)
-
-    @admin.display(description=gettext_lazy("state"), ordering="state")
-    def state_badge(self, obj: TraceEvent) -> str:
-        return format_html(
-            '<span class="wxl-state wxl-state-{}">{}</span>', obj.state, obj.get_state_display()
-        )
-
-    @admin.display(description=gettext_lazy("last error"), ordering="last_errcode")
-    def last_error(self, obj: TraceEvent) -> str:
-        if obj.last_errcode is None:
-            return obj.last_errmsg or "–"
-        return errcode_label(obj.last_errcode)
 
     @admin.action(description=gettext_lazy("Retry the failed events"), permissions=["retry"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[TraceEvent]) -> None:
