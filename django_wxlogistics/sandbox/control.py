@@ -12,6 +12,7 @@ from urllib.parse import quote, quote_plus
 import requests
 
 from .merchant_control import MerchantControl
+from .trade_push_control import TradePushControl
 
 if TYPE_CHECKING:
     from .server import SandboxServer
@@ -72,7 +73,7 @@ class SandboxControlError(RuntimeError):
         self.data = data
 
 
-class SandboxControl(MerchantControl):
+class SandboxControl(MerchantControl, TradePushControl):
     """Register waybills, place orders, create payments, read the call log and traces, inject
     faults, reset.
 

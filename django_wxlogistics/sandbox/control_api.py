@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from . import calls_page, order_page, payment_page, trace_page
+from . import calls_page, order_page, payment_page, trace_page, trade_push_page
 from .control_orders import route_orders, route_page_forms
 from .control_payments import route_payments
+from .control_trade_pushes import route_trade_pushes
 from .faults import FaultPlan
 from .replies import Reply, html_reply, json_object, json_reply
 from .wechat_api import ROUTES
@@ -41,6 +42,8 @@ def _move_clock(server: SandboxHTTPServer, data: dict[str, Any]) -> dict[str, An
         clock.advance(data["advance"])
     if "stopped" in data:
         clock.stop(data["stopped"])
+    # Time passed for WeChat: payments 48 hours unshipped are reminded of now.
+    server.state.trade_pushes.remind_due()
     return clock.to_dict()
 
 
@@ -60,6 +63,8 @@ def handle_control(
             reply = route_orders(server.state, method, path, query, raw)
         if reply is None:
             reply = route_payments(server.state, method, path, query, raw, headers or {})
+        if reply is None:
+            reply = route_trade_pushes(server.state, method, path, query, raw, headers or {})
         return reply if reply is not None else _route(server, method, path, query, raw)
     except ValueError as exc:
         return _error(str(exc))
@@ -71,7 +76,9 @@ def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, s
     if path == "/" and method == "GET":
         orders = order_page.render_orders(state.orders, lang, query.get("problem"))
         payments = payment_page.render_payments(state.merchant, lang, query.get("payment_problem"))
-        return html_reply(trace_page.render_index(state.waybill_list(), lang, before=payments + orders))
+        pushed = trade_push_page.render_trade_pushes(state.trade_pushes.push_list(), lang)
+        index = trace_page.render_index(state.waybill_list(), lang, before=payments + pushed + orders)
+        return html_reply(index)
     if path.startswith("/trace/") and method == "GET":
         waybill_id = unquote(path[len("/trace/") :])
         events = state.trace(waybill_id)
@@ -144,7 +151,7 @@ def _route(server: SandboxHTTPServer, method: str, path: str, query: dict[str, s
             return json_reply(state.configure(json_object(raw)))
     return _error(
         f"no control endpoint {method} /__sandbox__{path}; see the sandbox documentation for "
-        "waybills, orders, pushes, push, payments, merchant, carriers, tracked, calls, faults, "
+        "waybills, orders, pushes, push, payments, trade_pushes, merchant, carriers, tracked, calls, faults, "
         "expire_tokens, clock, release, reset, stats and config",
         status=404,
     )

@@ -9,7 +9,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .payments import ORDER_STATES, REFUNDED, SHIPPED
+from .payments import ORDER_STATES, REFUNDED, SHIPPED, WAITING
 from .trace_page import CHINA_TIME
 from .tracking import WAYBILL_STATUSES
 
@@ -40,6 +40,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "refund": "退款",
         "confirm": "用户确认收货",
         "settle": "结算",
+        "remind_shipping": "推送未发货提醒",
         "account": "账号",
         "trade_managed": "已开通发货信息管理服务",
         "confirmation_completed": "已完成交易结算管理确认",
@@ -77,6 +78,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "refund": "Refund",
         "confirm": "Payer confirms receipt",
         "settle": "Settle",
+        "remind_shipping": "Push a shipping reminder",
         "account": "Account",
         "trade_managed": "Shipping information service on",
         "confirmation_completed": "Settlement management confirmed",
@@ -146,6 +148,9 @@ def _payment_row(payment: dict[str, Any], text: dict[str, Any], lang: str) -> st
         buttons.append(_button(f"{path}/confirm", text["confirm"], lang))
     if payment["order_state"] in (3, 6):
         buttons.append(_button(f"{path}/settle", text["settle"], lang))
+    if payment["order_state"] == WAITING and payment["combined_into"] is None:
+        remind = f"trade_pushes/remind_shipping/{escape(quote(tid, safe=''))}"
+        buttons.append(_button(remind, text["remind_shipping"], lang))
     return (
         f"<tr><td>{escape(tid)}<div class='time'>{escape(payment['out_trade_no'])} · "
         f"{escape(payment['openid'])} · ¥{payment['amount'] / 100:.2f}</div>{unknown}</td>"

@@ -7,6 +7,7 @@ import copy
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,7 +131,15 @@ class PaymentBook:
     def __init__(self, clock: SandboxClock) -> None:
         self.clock = clock
         self.lock = threading.RLock()
+        #: called with ("created" | "shipped" | "confirmed", the payment) under ``lock``: the
+        #: sandbox's trade_manage_* pushes listen (they queue, never push from here)
+        self.listeners: list[Callable[[str, SandboxPayment], None]] = []
         self.reset()
+
+    def notify(self, kind: str, payment: SandboxPayment) -> None:
+        """Tell the listeners what happened to ``payment`` (call under ``lock``)."""
+        for listener in self.listeners:
+            listener(kind, payment)
 
     def reset(self) -> None:
         with self.lock:
@@ -202,6 +211,7 @@ class PaymentBook:
                     self._keys.pop((gone.mchid, gone.out_trade_no), None)
                     self._keys.pop((gone.merchant_id(), gone.out_trade_no), None)
                 raise
+            self.notify("created", payment)
             return payment.to_dict(self.clock.now())
 
     # -- finding payments as WeChat does ----------------------------------------------------
@@ -259,6 +269,7 @@ class PaymentBook:
                 )
             payment.order_state = CONFIRMED
             payment.confirm_receive_time = int(self.clock.unix())
+            self.notify("confirmed", payment)
             return payment.to_dict(self.clock.now())
 
     def settle(self, transaction_id: str) -> dict[str, Any]:

@@ -354,6 +354,7 @@ class SandboxServer:
         httpd.shutdown()
         httpd.server_close()
         httpd.close_all_connections()
+        self.state.trade_pushes.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
 

@@ -85,6 +85,7 @@ def _apply_ship(book: PaymentBook, payment: SandboxPayment, shipping: dict[str, 
         payment.finish_shipping_count = 2 if payment.reshipped else 1
         payment.order_state = SHIPPED
         payment.shipped_time = int(book.clock.unix())
+        book.notify("shipped", payment)
     else:
         payment.order_state = WAITING
 
@@ -164,6 +165,7 @@ def notify_confirm_receive(book: PaymentBook, fields: dict[str, Any]) -> None:
         payment.reminded_at, payment.received_time = now, received
         if book.confirm_on_reminder:
             payment.order_state, payment.confirm_receive_time = CONFIRMED, now
+            book.notify("confirmed", payment)
 
 
 def order_view(payment: SandboxPayment) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from .clock import SandboxClock
 from .merchant import MerchantSide
 from .orders import OrderBook, register
 from .pusher import PushConfig
+from .trade_pushes import TradePushes
 
 #: The contacts of the getContact example in WeChat's documentation.
 DEFAULT_SENDER: dict[str, str] = {
@@ -118,6 +119,8 @@ class SandboxState:
         self.orders = OrderBook(push or PushConfig())
         #: payments, the tracking component's waybills and the carrier list
         self.merchant = MerchantSide(self.clock)
+        #: WeChat's trade_manage_* pushes about the payments, to the same events URL as orders
+        self.trade_pushes = TradePushes(lambda: self.orders.config, self.merchant.payments)
         self.reset()
 
     def reset(self) -> None:
@@ -133,6 +136,7 @@ class SandboxState:
             self.counters: Counter[str] = Counter()
         self.orders.reset()
         self.merchant.reset()
+        self.trade_pushes.reset()
         self.clock.reset()
 
     # -- configuration ------------------------------------------------------------------
@@ -358,5 +362,6 @@ class SandboxState:
                 "waybills": len(self.waybills),
                 "orders": len(self.orders.orders),
                 "pushes": len(self.orders.pushes),
+                "trade_pushes": self.trade_pushes.count(),
                 **self.merchant.stats(),
             }
