@@ -125,6 +125,15 @@ def test_wechat_busy_is_a_message_too(viewer, payment, wechat_sandbox):
     assert "WeChat is busy (-1). Try again in a moment." in response.content.decode()
 
 
+def test_settings_that_cannot_reach_wechat_are_a_message_naming_the_setting(viewer, payment, settings):
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "APPSECRET": ""}
+    response = viewer.get(order_url(payment), **FRAGMENT)
+    assert response.status_code == 200
+    assert "The WeChat logistics settings are incomplete: WXLOGISTICS[&#x27;APPSECRET&#x27;]" in (
+        response.content.decode()
+    )
+
+
 def test_the_panel_needs_the_view_payment_permission(make_client, payment, wechat_sandbox):
     other = make_client("waybills", "view_waybill", "view_shippinginfo")
     assert other.get(order_url(payment), **FRAGMENT).status_code == 403
