@@ -65,12 +65,17 @@ class TradePushes:
             self._cond.notify_all()
 
     def stop(self) -> None:
-        """End the pushing thread (what is queued stays unpushed)."""
+        """End the pushing thread (what is queued stays unpushed; a server started again pushes it)."""
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=5)
+            if thread.is_alive():
+                return  # still on a push: it ends after it
+        with self._cond:
+            self._thread, self._stopped = None, False
 
     # -- queueing ---------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from django_wxlogistics.sandbox import SandboxControlError
+from django_wxlogistics.sandbox import SandboxControl, SandboxControlError, SandboxServer
 
 from .conftest import WeChatCaller
 from .shipping_helpers import NOTIFY, UPLOAD, upload_body, upload_time
@@ -331,3 +331,20 @@ def test_the_page_shows_the_pushes_and_pushes_from_its_buttons(wechat: WeChatCal
         f"{page}/order_settlement/nope", data={"lang": "zh"}, allow_redirects=False, timeout=5
     )
     assert shipped.status_code == 303 and "payment_problem=" in shipped.headers["Location"]
+
+
+def test_a_server_stopped_and_started_again_still_pushes():
+    receiver = MessageURL()
+    server = SandboxServer(push={"url": receiver.url, "token": TOKEN, "aes_key": AES_KEY, "appid": APPID})
+    try:
+        for _ in range(2):
+            server.start()
+            control = SandboxControl(server.url)
+            control.push_api_access_reminder()
+            assert control.wait_for_trade_pushes()[-1]["state"] == "delivered"
+            control.close()
+            server.stop()
+        assert len(receiver.events(REMIND_ACCESS_API)) == 2
+    finally:
+        server.stop()
+        receiver.stop()
