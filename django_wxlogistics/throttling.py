@@ -1,5 +1,6 @@
 """How often one user may look up contacts: ``WXLOGISTICS["CONTACT_RATE"]``, one counter per user
-shared by the admin and the API.
+shared by the admin and the API; and, at the same rate under a counter of its own, how often one
+user may ask WeChat about a payment or its carriers over the API.
 
 Each lookup spends one of the app's daily ``getContact`` calls at WeChat. The counter is DRF's
 (:class:`~rest_framework.throttling.SimpleRateThrottle`), kept in Django's default cache under
@@ -36,13 +37,28 @@ class ContactRateThrottle(UserRateThrottle):
         return parsed if parsed is not None else (None, None)
 
 
+class WeChatLookupRateThrottle(ContactRateThrottle):
+    """``CONTACT_RATE`` for the lookups of the merchant's side (``get_order``, a refreshed
+    ``get_delivery_list``): WeChat's quota for those is not ``getContact``'s, so neither is the counter."""
+
+    scope = "wxlogistics_wechat_lookup"
+
+
 def contact_lookup_wait(request: HttpRequest) -> int | None:
     """Counts one contact lookup of ``request.user``: None when it may go ahead, else the whole
     seconds until it may (the refused lookup is not counted).
 
     Raises ConfigurationError for a bad ``CONTACT_RATE``; the cache backend's errors pass through.
     """
-    throttle = ContactRateThrottle()
+    return _wait(ContactRateThrottle(), request)
+
+
+def wechat_lookup_wait(request: HttpRequest) -> int | None:
+    """As :func:`contact_lookup_wait`, for a lookup of WeChat's view of a payment or of its carriers."""
+    return _wait(WeChatLookupRateThrottle(), request)
+
+
+def _wait(throttle: ContactRateThrottle, request: HttpRequest) -> int | None:
     if throttle.allow_request(request, None):  # type: ignore[arg-type]
         return None
     wait = throttle.wait()  # None when the history outgrew a lowered rate: a whole period then
@@ -54,5 +70,14 @@ def too_many_lookups_message(wait: int) -> str:
     return ngettext(
         "Too many contact lookups (at most %(rate)s per user). Try again in %(seconds)d second.",
         "Too many contact lookups (at most %(rate)s per user). Try again in %(seconds)d seconds.",
+        wait,
+    ) % {"rate": wx_settings.CONTACT_RATE, "seconds": wait}
+
+
+def too_many_wechat_lookups_message(wait: int) -> str:
+    """What a refused lookup of a payment or the carriers at WeChat says, in the active language."""
+    return ngettext(
+        "Too many lookups at WeChat (at most %(rate)s per user). Try again in %(seconds)d second.",
+        "Too many lookups at WeChat (at most %(rate)s per user). Try again in %(seconds)d seconds.",
         wait,
     ) % {"rate": wx_settings.CONTACT_RATE, "seconds": wait}

@@ -1,5 +1,5 @@
-"""Error bodies of the API: ``{"detail": ..., "errcode": ...}``, with ``"errmsg"`` for contact
-lookups, and how they are documented."""
+"""Error bodies of the API: ``{"detail": ..., "errcode": ...}``, with ``"errmsg"`` for lookups at
+WeChat (contacts, a payment, the carriers), and how they are documented."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from .. import exceptions
 from ..contact_errors import contact_error_detail, contact_error_message
 from ..models import Waybill
-from ..throttling import too_many_lookups_message
+from ..services import wechat_order_error_message
+from ..throttling import too_many_lookups_message, too_many_wechat_lookups_message
 from .openapi import OpenApiResponse
 from .serializers import ErrorSerializer
 
@@ -97,5 +98,38 @@ def contact_error(exc: Exception, waybill: Waybill) -> Response:
 def too_many_lookups(wait: int) -> Response:
     """429: the user's contact lookups are used up for now (``CONTACT_RATE``); ``Retry-After`` says when."""
     response = problem(status.HTTP_429_TOO_MANY_REQUESTS, too_many_lookups_message(wait))
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def wechat_lookup_error(exc: Exception) -> Response:
+    """WeChat's view of a payment, or its carriers, could not be had: a 4xx/5xx a person can act on.
+
+    ``detail`` is in the request's language with WeChat's errcode; ``errmsg`` the client's English
+    description, or null for an error of this server. Neither ever holds a secret.
+    """
+    errcode = getattr(exc, "errcode", None)
+    errmsg = contact_error_detail(exc) or None
+    detail: StrOrPromise = wechat_order_error_message(exc)
+    code: int
+    if isinstance(exc, exceptions.PaymentNotYetKnown):
+        code = status.HTTP_404_NOT_FOUND
+    elif isinstance(exc, exceptions.InvalidRequestData):
+        code = status.HTTP_409_CONFLICT
+    elif isinstance(exc, exceptions.ConfigurationError):
+        code = status.HTTP_503_SERVICE_UNAVAILABLE
+    else:  # WeChat's other errors, or this server's
+        code = status.HTTP_502_BAD_GATEWAY
+    if not isinstance(exc, (exceptions.WeChatError, exceptions.ConfigurationError)):
+        detail = _(
+            "WeChat's answer is unavailable: an unexpected error occurred on this server while asking "
+            "for it. It has been logged; try again in a moment."
+        )
+    return problem(code, detail, errcode, errmsg=errmsg)
+
+
+def too_many_wechat_lookups(wait: int) -> Response:
+    """429: the user's lookups at WeChat are used up for now (``CONTACT_RATE``); ``Retry-After`` says when."""
+    response = problem(status.HTTP_429_TOO_MANY_REQUESTS, too_many_wechat_lookups_message(wait))
     response["Retry-After"] = str(wait)
     return response

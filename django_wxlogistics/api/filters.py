@@ -16,8 +16,8 @@ from rest_framework.filters import BaseFilterBackend
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 
-from ..enums import ActionType, EventState
-from ..models import TraceEvent, Waybill
+from ..enums import ActionType, EventState, ShippingCall
+from ..models import Payment, ShippingInfo, TraceEvent, Waybill
 from ..secret_fields import secret_in_lookup
 
 #: The page size when the host project's REST_FRAMEWORK sets no PAGE_SIZE.
@@ -35,6 +35,12 @@ class Pagination(PageNumberPagination):
         self.page_size = api_settings.PAGE_SIZE or DEFAULT_PAGE_SIZE
         _require_whole_number(request, self.page_size_query_param)
         return super().get_page_size(request)
+
+    def check(self, request: Any) -> None:
+        """A 400 now for a bad ``?page=`` or ``?page_size=``, before a list is fetched to paginate."""
+        self.get_page_size(request)
+        if request.query_params.get(self.page_query_param) not in self.last_page_strings:
+            _require_whole_number(request, self.page_query_param)
 
     def get_page_number(self, request: Any, paginator: Any) -> Any:
         if request.query_params.get(self.page_query_param) not in self.last_page_strings:
@@ -152,4 +158,34 @@ class TraceEventFilter(django_filters.FilterSet):
     class Meta:
         model = TraceEvent
         fields = ["state", "action_type"]
+        form = StrictFilterForm
+
+
+class IdFilter(django_filters.Filter):
+    """A database id: a whole number above 0, or a 400 that says so."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{"min_value": 1, **kwargs})
+
+
+class PaymentFilter(django_filters.FilterSet):
+    order_id = django_filters.CharFilter(help_text=_("Payments of this order."))
+
+    class Meta:
+        model = Payment
+        fields = ["order_id"]
+        form = StrictFilterForm
+
+
+class ShippingInfoFilter(django_filters.FilterSet):
+    order_id = django_filters.CharFilter(help_text=_("Shipping information of this order."))
+    payment = IdFilter(field_name="payment_id", help_text=_("Shipping information of this payment (its id)."))
+    state = django_filters.ChoiceFilter(choices=EventState.choices, help_text=_("Calls in this state."))
+    call = django_filters.ChoiceFilter(choices=ShippingCall.choices, help_text=_("Calls of this kind."))
+
+    class Meta:
+        model = ShippingInfo
+        fields = ["order_id", "payment", "state", "call"]
         form = StrictFilterForm

@@ -29,6 +29,13 @@ ENDPOINTS: Sequence[tuple[str, tuple[str, ...]]] = (
     ("waybill-event-list", ("waybill_id",)),
     ("waybill-event-detail", ("waybill_id", "event_id")),
     ("waybill-event-retry", ("waybill_id", "event_id")),
+    ("payment-list", ()),
+    ("payment-detail", ("payment_id",)),
+    ("payment-wechat-order", ("payment_id",)),
+    ("shipping-info-list", ()),
+    ("shipping-info-detail", ("shipping_info_id",)),
+    ("shipping-info-retry", ("shipping_info_id",)),
+    ("carrier-list", ()),
     ("api-schema", ()),
 )
 

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from ..enums import ACTION_MSG_MAX_LENGTH, ActionType, EventState
-from ..models import TraceEvent, Waybill
+from ..enums import ACTION_MSG_MAX_LENGTH, ActionType, EventState, ShippingCall
+from ..models import Payment, ShippingInfo, TraceEvent, Waybill
 from ..services import (
     ORDER_ID_MAX_LENGTH,
     TOKEN_MAX_LENGTH,
@@ -286,6 +286,193 @@ class ContactSerializer(serializers.Serializer):
     )
 
 
+#: What the API shows of a shipping-information call; never its request body, which holds the
+#: payer's openid (the admin leaves it out too).
+_SHIPPING_INFO_FIELDS = [
+    "id",
+    "call",
+    "call_label",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "last_errcode",
+    "last_errmsg",
+    "sent_at",
+    "created_at",
+]
+_SHIPPING_INFO_HELP = {
+    "call": {
+        "help_text": _(
+            "Which call to WeChat, e.g. upload (upload_shipping_info), reupload (its one change) or "
+            "confirm_receipt (notify_confirm_receive)."
+        )
+    },
+    "attempts": {"help_text": _("How many times it was sent to WeChat.")},
+    "next_attempt_at": {"help_text": _("When a pending call is sent (again).")},
+    "last_errcode": {
+        "help_text": _("WeChat's errcode to the last attempt that failed; null when WeChat did not answer.")
+    },
+    "last_errmsg": {
+        "help_text": _("WeChat's answer to the last attempt that failed, with what to do about it (English).")
+    },
+    "sent_at": {"help_text": _("When WeChat took it.")},
+}
+
+
+def _state_field() -> serializers.ChoiceField:
+    # Declared: DRF would give the model's default to a field of a conditional UniqueConstraint.
+    return serializers.ChoiceField(
+        choices=EventState.choices,
+        read_only=True,
+        help_text=_("pending, sending, sent (WeChat took it) or failed (see last_errcode)."),
+    )
+
+
+@extend_schema_field({"type": "string", "enum": [*ShippingCall.values, ""]})
+class LatestCallField(serializers.CharField):
+    """``latest_call``: one of the calls, or empty; described without an enum of its own, which
+    would name the calls' choices a second time."""
+
+
+class PaymentCallSerializer(ISODates, serializers.ModelSerializer):
+    """One shipping-information call of a payment, as the payment lists them."""
+
+    call_label = serializers.CharField(source="get_call_display", read_only=True)
+    state = _state_field()
+
+    class Meta:
+        model = ShippingInfo
+        fields = _SHIPPING_INFO_FIELDS
+        read_only_fields = _SHIPPING_INFO_FIELDS
+        extra_kwargs = _SHIPPING_INFO_HELP
+
+
+class ShippingInfoSerializer(AnswerAsAllowed, ISODates, serializers.ModelSerializer):
+    """A shipping-information call for a payment, with its state and WeChat's answer."""
+
+    brief_fields = ("id", "state")
+    call_label = serializers.CharField(source="get_call_display", read_only=True)
+    state = _state_field()
+    payment_key = serializers.CharField(
+        source="payment.__str__",
+        read_only=True,
+        help_text=_("The payment as WeChat knows it: its transaction_id, or mchid/out_trade_no."),
+    )
+
+    class Meta:
+        model = ShippingInfo
+        fields = ["id", "order_id", "payment", "payment_key", *_SHIPPING_INFO_FIELDS[1:]]
+        read_only_fields = fields
+        extra_kwargs = {
+            **_SHIPPING_INFO_HELP,
+            "order_id": {"help_text": _("The shop's order the payment paid for.")},
+            "payment": {"help_text": _("The payment's id (see payments/).")},
+        }
+
+
+class PaymentSerializer(ISODates, serializers.ModelSerializer):
+    """A WeChat Pay payment of one of the shop's orders, with its shipping-information calls."""
+
+    key = serializers.CharField(
+        source="__str__",
+        read_only=True,
+        help_text=_("The payment as WeChat knows it: its transaction_id, or mchid/out_trade_no."),
+    )
+    latest_call = LatestCallField(
+        read_only=True,
+        help_text=_("The latest call WeChat took (upload, reupload, confirm_receipt); empty before any."),
+    )
+    latest_call_label = serializers.CharField(source="get_latest_call_display", read_only=True)
+    shipping_info = PaymentCallSerializer(
+        source="shipping_infos",
+        many=True,
+        read_only=True,
+        help_text=_("Its shipping-information calls, in the order they reach WeChat."),
+    )
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "order_id",
+            "key",
+            "transaction_id",
+            "mchid",
+            "out_trade_no",
+            "latest_call",
+            "latest_call_label",
+            "shipping_info",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "order_id": {"help_text": _("The shop's order this payment paid for.")},
+            "transaction_id": {
+                "help_text": _("WeChat Pay's transaction_id; empty when mchid and out_trade_no name it.")
+            },
+            "mchid": {
+                "help_text": _("The merchant number, with out_trade_no; empty when transaction_id names it.")
+            },
+            "out_trade_no": {"help_text": _("The merchant's trade number, with mchid.")},
+        }
+
+
+class ParcelContactSerializer(serializers.Serializer):
+    consignor_contact = serializers.CharField(help_text=_("The sender's phone, masked as 189****1234."))
+    receiver_contact = serializers.CharField(help_text=_("The receiver's phone, masked as 189****1234."))
+
+
+class ShippedParcelSerializer(serializers.Serializer):
+    tracking_no = serializers.CharField()
+    express_company = serializers.CharField(help_text=_("The carrier's code (see carriers/)."))
+    item_desc = serializers.CharField()
+    upload_time = serializers.DateTimeField(allow_null=True)
+    contact = ParcelContactSerializer()
+
+
+class WeChatOrderSerializer(serializers.Serializer):
+    """What WeChat says of a payment now (get_order); the payer's openid and phones masked."""
+
+    order_state = serializers.IntegerField(
+        help_text=_(
+            "WeChat's order_state as it came: 1 awaiting shipment, 2 shipped, 3 receipt confirmed, "
+            "4 completed, 5 refunded, 6 funds awaiting settlement; any other number is kept."
+        )
+    )
+    order_state_label = serializers.CharField(help_text=_("The state's name in the request's language."))
+    order_state_known = serializers.BooleanField(
+        help_text=_("Whether WeChat's documentation lists the state.")
+    )
+    transaction_id = serializers.CharField()
+    merchant_id = serializers.CharField()
+    sub_merchant_id = serializers.CharField()
+    merchant_trade_no = serializers.CharField()
+    description = serializers.CharField()
+    paid_amount = serializers.IntegerField(help_text=_("In fen."))
+    pay_time = serializers.DateTimeField(allow_null=True)
+    trade_create_time = serializers.DateTimeField(allow_null=True)
+    upload_time = serializers.DateTimeField(
+        allow_null=True, help_text=_("The latest shipping WeChat recorded; null before any.")
+    )
+    openid_masked = serializers.CharField(help_text=_("The payer's openid, masked as oPa****0001."))
+    in_complaint = serializers.BooleanField()
+    logistics_type = serializers.IntegerField(allow_null=True)
+    logistics_type_label = serializers.CharField()
+    delivery_mode = serializers.IntegerField(allow_null=True)
+    delivery_mode_label = serializers.CharField()
+    finish_shipping = serializers.BooleanField()
+    finish_shipping_count = serializers.IntegerField()
+    shipping = ShippedParcelSerializer(many=True, help_text=_("The parcels WeChat recorded."))
+
+
+class CarrierSerializer(serializers.Serializer):
+    delivery_id = serializers.CharField(
+        help_text=_("The carrier's code: what express_company and delivery_id take, e.g. ZTO.")
+    )
+    delivery_name = serializers.CharField(help_text=_("The carrier's name."))
+
+
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text=_("What went wrong and what to do about it."))
     errcode = serializers.IntegerField(
@@ -297,7 +484,7 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text=_(
-            "Contact lookups only: the technical description of the failure, in English, with "
+            "Lookups at WeChat only: the technical description of the failure, in English, with "
             "WeChat's own errmsg when it sent one; null when the error was on this server."
         ),
     )

@@ -1,13 +1,15 @@
 """The API's views: thin; validation lives in the serializers, state changes in services.
 
-Waybills are addressed by ``waybill_id``; their trace events are nested under them.
+Waybills are addressed by ``waybill_id``; their trace events are nested under them. The
+merchant's payments and their shipping information are addressed by their database id.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
@@ -21,16 +23,33 @@ from rest_framework.response import Response
 
 from .. import exceptions
 from ..enums import AccessChannel, EventState
-from ..models import TraceEvent, Waybill
+from ..models import Payment, ShippingInfo, TraceEvent, Waybill
 from ..redaction import get_logger
-from ..services import can_view_contact, fetch_contact, record_contact_access, retry_failed_events
-from ..throttling import contact_lookup_wait
-from .errors import contact_error, documented, problem, too_many_lookups
+from ..services import (
+    can_view_contact,
+    carrier_list,
+    fetch_contact,
+    record_contact_access,
+    retry_failed_events,
+    retry_failed_shipping_info,
+    wechat_order,
+)
+from ..throttling import contact_lookup_wait, wechat_lookup_wait
+from .errors import (
+    contact_error,
+    documented,
+    problem,
+    too_many_lookups,
+    too_many_wechat_lookups,
+    wechat_lookup_error,
+)
 from .filters import (
     FilterBackend,
     OrderingFilter,
     Pagination,
+    PaymentFilter,
     SecretFieldGuard,
+    ShippingInfoFilter,
     TraceEventFilter,
     WaybillFilter,
 )
@@ -38,9 +57,20 @@ from .framework import HostIndependent
 from .openapi import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view, view_schema
 from .parsers import too_large
 from .permissions import AnswerAsAllowed, api_permission_classes
-from .serializers import ContactSerializer, ErrorSerializer, TraceEventSerializer, WaybillSerializer
+from .serializers import (
+    CarrierSerializer,
+    ContactSerializer,
+    ErrorSerializer,
+    PaymentSerializer,
+    ShippingInfoSerializer,
+    TraceEventSerializer,
+    WaybillSerializer,
+    WeChatOrderSerializer,
+)
 
 logger = get_logger(__name__)
+
+T = TypeVar("T")
 
 
 def _events_in(state: str) -> Coalesce:
@@ -59,6 +89,10 @@ _WAYBILL_ID = OpenApiParameter(
     description=_("The waybill's ID at WeChat, e.g. SF1234567890 (not the database id)."),
 )
 _EVENT_ID = OpenApiParameter("event_id", int, OpenApiParameter.PATH, description=_("The trace event's id."))
+_PAYMENT_ID = OpenApiParameter("payment_id", int, OpenApiParameter.PATH, description=_("The payment's id."))
+_SHIPPING_INFO_ID = OpenApiParameter(
+    "shipping_info_id", int, OpenApiParameter.PATH, description=_("The shipping information's id.")
+)
 
 
 def _ordering(*fields: str) -> Any:
@@ -312,3 +346,223 @@ class TraceEventViewSet(
             )
         event.refresh_from_db()
         return Response(self.get_serializer(event).data)
+
+
+#: What asking WeChat may answer besides the order or the carriers, for extend_schema(responses=...).
+WECHAT_LOOKUP_ERRORS = {
+    409: OpenApiResponse(
+        ErrorSerializer, description=_("The payment has neither a transaction_id nor mchid and out_trade_no.")
+    ),
+    429: OpenApiResponse(
+        ErrorSerializer,
+        description=_(
+            "This user asked WeChat more often than WXLOGISTICS CONTACT_RATE allows; Retry-After "
+            "says in how many seconds to try again. WeChat was not asked."
+        ),
+    ),
+    502: OpenApiResponse(
+        ErrorSerializer,
+        description=_("WeChat failed or could not be reached, or the lookup failed on this server."),
+    ),
+    503: OpenApiResponse(ErrorSerializer, description=_("The WXLOGISTICS settings are incomplete.")),
+}
+
+
+def _ask_wechat(request: Request, what: str, ask: Callable[[], T], *, counted: bool = True) -> T | Response:
+    """``ask()``'s answer, or the error response to give instead: WeChat's errors as 4xx/5xx, and
+    a 429 before WeChat is asked when ``counted`` and the user's lookups at WeChat are used up."""
+    try:
+        if counted:
+            wait = wechat_lookup_wait(request)
+            if wait is not None:  # before WeChat is asked: a refused lookup spends no quota
+                return too_many_wechat_lookups(wait)
+        return ask()
+    except (exceptions.WeChatError, exceptions.ConfigurationError) as exc:
+        return wechat_lookup_error(exc)
+    except Exception as exc:  # e.g. the cache backend: a 502 that says so, not a 500
+        # The traceback goes through the logger's RedactingFilter; the message names no secret.
+        logger.exception(
+            "WeChat could not be asked for %s over the API: unexpected %s.", what, type(exc).__name__
+        )
+        return wechat_lookup_error(exc)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List payments"),
+        parameters=[_ordering("created_at", "order_id", "id")],
+        responses={200: PaymentSerializer, **documented(400, 401, 403, 404)},
+    ),
+    retrieve=extend_schema(
+        summary=_("Show a payment and its shipping information"),
+        parameters=[_PAYMENT_ID],
+        responses={200: PaymentSerializer, **documented(401, 403, 404)},
+    ),
+)
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):
+    """The shop's WeChat Pay payments, newest first, each with its shipping-information calls,
+    and what WeChat says of one now."""
+
+    schema_tag = "payments"
+    serializer_class = PaymentSerializer
+    lookup_url_kwarg = "payment_id"
+    filterset_class = PaymentFilter
+    ordering_fields = ["created_at", "order_id", "id"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[Payment]:
+        if self.action == "wechat_order":
+            return Payment.objects.all()
+        calls = ShippingInfo.objects.order_by("id")
+        return Payment.objects.prefetch_related(Prefetch("shipping_infos", queryset=calls))
+
+    @extend_schema(
+        summary=_("Show what WeChat says of a payment now (get_order)"),
+        parameters=[_PAYMENT_ID],
+        description=_(
+            "Asks WeChat at each call; nothing is stored. Needs view_payment. The payer's openid "
+            "and the phone numbers are always masked. Each user may ask at most WXLOGISTICS "
+            "CONTACT_RATE times (a counter of its own, shared with refreshing the carriers)."
+        ),
+        filters=False,
+        responses={
+            200: WeChatOrderSerializer,
+            **documented(401, 403),
+            404: OpenApiResponse(
+                ErrorSerializer,
+                description=_("No such payment here, or WeChat does not know it (yet): errcode 10060001."),
+            ),
+            **WECHAT_LOOKUP_ERRORS,
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="wechat-order", pagination_class=None)
+    def wechat_order(self, request: Request, payment_id: str) -> Response:
+        payment = self.get_object()
+        order = _ask_wechat(request, f"the order of payment {payment.pk}", lambda: wechat_order(payment))
+        if isinstance(order, Response):
+            return order
+        response = Response(order.as_dict())
+        response["Cache-Control"] = "no-store, private"  # WeChat's word of the moment, about a person
+        return response
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List shipping information"),
+        parameters=[_ordering("created_at", "id")],
+        responses={200: ShippingInfoSerializer, **documented(400, 401, 403, 404)},
+    ),
+    retrieve=extend_schema(
+        summary=_("Show shipping information"),
+        parameters=[_SHIPPING_INFO_ID],
+        responses={200: ShippingInfoSerializer, **documented(401, 403, 404)},
+    ),
+)
+class ShippingInfoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):
+    """Shipping-information calls to WeChat, newest first: their state and WeChat's answer.
+
+    Never their request body: it holds the payer's openid.
+    """
+
+    schema_tag = "shipping information"
+    serializer_class = ShippingInfoSerializer
+    lookup_url_kwarg = "shipping_info_id"
+    filterset_class = ShippingInfoFilter
+    ordering_fields = ["created_at", "id"]
+    ordering = ["-created_at", "-id"]
+    # Retrying changes a call; POST alone would only ask for add_shippinginfo.
+    action_permissions = {"retry": ["%(app_label)s.change_%(model_name)s"]}
+
+    def get_queryset(self) -> QuerySet[ShippingInfo]:
+        return ShippingInfo.objects.select_related("payment")
+
+    @extend_schema(
+        summary=_("Retry failed shipping information"),
+        parameters=[_SHIPPING_INFO_ID],
+        description=_(
+            "Gives a failed call a fresh set of attempts, sent in order with the payment's other "
+            "calls, and nudges a worker. Needs change_shippinginfo. A call that is not failed, or "
+            "whose payment has recorded the same call again since, answers 409."
+        ),
+        request=None,
+        filters=False,
+        responses={
+            200: answer_as_allowed(ShippingInfoSerializer),
+            **documented(401, 403, 404),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description=_("The call is not failed, or the payment has recorded it again since."),
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def retry(self, request: Request, shipping_info_id: str) -> Response:
+        info = self.get_object()
+        if info.state != EventState.FAILED:
+            return problem(
+                status.HTTP_409_CONFLICT,
+                _("Only failed shipping information can be retried; this call is %(state)s.")
+                % {"state": info.get_state_display()},
+            )
+        if not retry_failed_shipping_info(ShippingInfo.objects.filter(pk=info.pk)):
+            return problem(
+                status.HTTP_409_CONFLICT,
+                _(
+                    "This call cannot be retried: its payment has recorded the same call again "
+                    "since, and WeChat takes it only once. See the payment's other calls."
+                ),
+            )
+        info.refresh_from_db()
+        return Response(self.get_serializer(info).data)
+
+
+_REFRESH = OpenApiParameter(
+    "refresh",
+    str,
+    OpenApiParameter.QUERY,
+    enum=["1", "0"],
+    description=_(
+        "1: ask WeChat now instead of the list kept for hours (counted as a lookup at WeChat, "
+        "see CONTACT_RATE)."
+    ),
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("List the carriers WeChat knows (get_delivery_list)"),
+        description=_(
+            "The codes express_company and delivery_id take. Kept for hours by the server; needs "
+            "view_shippinginfo."
+        ),
+        parameters=[_REFRESH],
+        filters=False,
+        responses={200: CarrierSerializer, **documented(400, 401, 403, 404), **WECHAT_LOOKUP_ERRORS},
+    ),
+)
+class CarrierViewSet(APIViewSet):
+    """The carriers WeChat knows, by their codes; a page of them at a time."""
+
+    schema_tag = "carriers"
+    serializer_class = CarrierSerializer
+    filter_backends: list[Any] = []
+    # Model permissions by default: the carriers are read by whom may read shipping information.
+    queryset = ShippingInfo.objects.none()
+
+    def list(self, request: Request) -> Response:
+        refresh = request.query_params.get("refresh", "0")
+        if refresh not in ("0", "1"):
+            raise serializers.ValidationError(
+                {"refresh": [_("Give 1 to ask WeChat now, or 0 (the default) for the list kept.")]}
+            )
+        if isinstance(self.paginator, Pagination):
+            self.paginator.check(request)  # before WeChat is asked
+        carriers = _ask_wechat(
+            request, "the carriers", lambda: carrier_list(refresh=refresh == "1"), counted=refresh == "1"
+        )
+        if isinstance(carriers, Response):
+            return carriers
+        page = self.paginate_queryset(
+            [{"delivery_id": c.delivery_id, "delivery_name": c.delivery_name} for c in carriers]
+        )
+        return self.get_paginated_response(page)

@@ -9,6 +9,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 
+# The merchant's side: the sandbox with fast retries, a payment it knows, the shop's paid order.
+from tests.shipping.conftest import order, payment, sandbox  # noqa: F401
+
 
 @pytest.fixture
 def make_user(db: None, django_user_model: Any) -> Callable[..., Any]:

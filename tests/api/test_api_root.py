@@ -25,6 +25,13 @@ def test_the_root_lists_every_endpoint(client_for: Callable[..., APIClient]) -> 
         "waybill-event-list": f"{BASE}waybills/{{waybill_id}}/events/",
         "waybill-event-detail": f"{BASE}waybills/{{waybill_id}}/events/{{event_id}}/",
         "waybill-event-retry": f"{BASE}waybills/{{waybill_id}}/events/{{event_id}}/retry/",
+        "payment-list": f"{BASE}payments/",
+        "payment-detail": f"{BASE}payments/{{payment_id}}/",
+        "payment-wechat-order": f"{BASE}payments/{{payment_id}}/wechat-order/",
+        "shipping-info-list": f"{BASE}shipping-info/",
+        "shipping-info-detail": f"{BASE}shipping-info/{{shipping_info_id}}/",
+        "shipping-info-retry": f"{BASE}shipping-info/{{shipping_info_id}}/retry/",
+        "carrier-list": f"{BASE}carriers/",
         "api-schema": f"{BASE}schema/",
     }
 

@@ -29,6 +29,13 @@ OUR_PATHS = {
     "/wxlogistics/api/waybills/{waybill_id}/events/",
     "/wxlogistics/api/waybills/{waybill_id}/events/{event_id}/",
     "/wxlogistics/api/waybills/{waybill_id}/events/{event_id}/retry/",
+    "/wxlogistics/api/payments/",
+    "/wxlogistics/api/payments/{payment_id}/",
+    "/wxlogistics/api/payments/{payment_id}/wechat-order/",
+    "/wxlogistics/api/shipping-info/",
+    "/wxlogistics/api/shipping-info/{shipping_info_id}/",
+    "/wxlogistics/api/shipping-info/{shipping_info_id}/retry/",
+    "/wxlogistics/api/carriers/",
 }
 
 #: A host that sets every REST_FRAMEWORK default the API could depend on, and drf-spectacular's too.

@@ -18,6 +18,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from werkzeug.test import Client
 
+from django_wxlogistics.models import Payment
 from django_wxlogistics.sandbox.control import SandboxControl
 from tests.api.conftest import schema_as_superuser
 from tests.factories import TraceEventFactory, WaybillFactory
@@ -74,13 +75,14 @@ def test_api_keeps_to_its_schema(case: Any, known_waybill: Any) -> None:
     case.call_and_validate(excluded_checks=[positive_data_acceptance])
 
 
-def contact_response(waybill_id: str) -> Any:
+def api_get(path: str) -> Any:
     client = Client(schema.app)
     auth = "Basic " + base64.b64encode(b"root:pw").decode()
-    return client.get(
-        f"/wxlogistics/api/waybills/{waybill_id}/contact/",
-        headers={"Authorization": auth, "Host": "localhost"},
-    )
+    return client.get(path, headers={"Authorization": auth, "Host": "localhost"})
+
+
+def contact_response(waybill_id: str) -> Any:
+    return api_get(f"/wxlogistics/api/waybills/{waybill_id}/contact/")
 
 
 def test_every_contact_answer_matches_the_schema(
@@ -106,6 +108,28 @@ def test_every_contact_answer_matches_the_schema(
     assert seen == {"SF1": 200, "SF2": 409, "SF3": 404, "SF4": 409, "NOPE": 404, "SF1 (WeChat down)": 502}
 
 
+def test_every_wechat_order_answer_matches_the_schema(
+    superuser: Any, wechat_sandbox: SandboxControl, keep_db_connection: None
+) -> None:
+    """Each documented answer of WeChat's view of a payment, once: known, unknown (yet), failing."""
+    operation = schema["/wxlogistics/api/payments/{payment_id}/wechat-order/"]["GET"]
+    known = Payment.objects.create(
+        order_id="SO1", transaction_id=wechat_sandbox.create_payment()["transaction_id"]
+    )
+    later = wechat_sandbox.create_payment(unknown_for=3600)["transaction_id"]
+    unknown = Payment.objects.create(order_id="SO2", transaction_id=later)
+    seen = {}
+    for name, pk in (("known", known.pk), ("unknown", unknown.pk), ("missing", 999999)):
+        response = api_get(f"/wxlogistics/api/payments/{pk}/wechat-order/")
+        operation.validate_response(response)
+        seen[name] = response.status_code
+    wechat_sandbox.set_faults(error_rate=1.0, kinds=["http502"], apis=["get_order"])
+    response = api_get(f"/wxlogistics/api/payments/{known.pk}/wechat-order/")
+    operation.validate_response(response)
+    seen["known (WeChat down)"] = response.status_code
+    assert seen == {"known": 200, "unknown": 404, "missing": 404, "known (WeChat down)": 502}
+
+
 def test_example_project_serves_swagger_ui_over_the_schema(client: Any, superuser: Any) -> None:
     response = client.get("/api/docs/", HTTP_HOST="localhost")
     assert response.status_code == 200
@@ -114,4 +138,7 @@ def test_example_project_serves_swagger_ui_over_the_schema(client: Any, superuse
     schema_response = client.get("/wxlogistics/api/schema/", HTTP_HOST="localhost")
     assert schema_response.status_code == 200
     # Only this app's operations: the schema view filters out the host's own DRF views.
-    assert all(path.startswith("/wxlogistics/api/waybills/") for path in schema.raw_schema["paths"])
+    ours = tuple(
+        f"/wxlogistics/api/{part}/" for part in ("waybills", "payments", "shipping-info", "carriers")
+    )
+    assert all(path.startswith(ours) for path in schema.raw_schema["paths"])
