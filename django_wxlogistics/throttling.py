@@ -1,6 +1,6 @@
 """How often one user may look up contacts: ``WXLOGISTICS["CONTACT_RATE"]``, one counter per user
 shared by the admin and the API; and, at the same rate under a counter of its own, how often one
-user may ask WeChat about a payment or its carriers over the API.
+user may ask WeChat about a payment or its carriers, in the admin and over the API.
 
 Each lookup spends one of the app's daily ``getContact`` calls at WeChat. The counter is DRF's
 (:class:`~rest_framework.throttling.SimpleRateThrottle`), kept in Django's default cache under

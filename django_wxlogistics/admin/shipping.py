@@ -30,6 +30,7 @@ from ..services import (
     wechat_order,
     wechat_order_error_message,
 )
+from ..throttling import too_many_wechat_lookups_message, wechat_lookup_wait
 from .audit import ReadOnlyAdmin
 from .columns import DeliveryColumns
 
@@ -152,8 +153,14 @@ class PaymentAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         order: WeChatOrder | None = None
         error = error_detail = ""
+        wait: int | None = None
         try:
-            order = wechat_order(payment)
+            # Counted with the API's lookups at WeChat; a refused one asks WeChat nothing.
+            wait = wechat_lookup_wait(request)
+            if wait is not None:
+                error = too_many_wechat_lookups_message(wait)
+            else:
+                order = wechat_order(payment)
         except Exception as exc:
             error, error_detail = _lookup_error(exc, "WeChat's view", f"payment {payment}")
         context = {
@@ -173,7 +180,11 @@ class PaymentAdmin(ReadOnlyAdmin):
             if context["standalone"]
             else "django_wxlogistics/admin/wechat_order_panel.html"
         )
-        return TemplateResponse(request, template, context)
+        response = TemplateResponse(request, template, context)
+        if wait is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+        return response
 
     def retry_call_view(self, request: HttpRequest, object_id: str, info_id: int) -> HttpResponse:
         """Retry one failed call of the payment, from its page."""
@@ -272,8 +283,13 @@ class ShippingInfoAdmin(DeliveryColumns, ReadOnlyAdmin):
         refresh = request.method == "POST"
         carriers = []
         error = error_detail = ""
+        wait: int | None = None
         try:
-            carriers = carrier_list(refresh=refresh)
+            # A refresh is a lookup at WeChat, counted as the API counts it; the list kept is not.
+            wait = wechat_lookup_wait(request) if refresh else None
+            if wait is not None:
+                error = too_many_wechat_lookups_message(wait)
+            carriers = carrier_list(refresh=refresh and wait is None)
         except Exception as exc:
             error, error_detail = _lookup_error(exc, "The carrier list", "WeChat")
         if refresh and not error:
@@ -308,7 +324,11 @@ class ShippingInfoAdmin(DeliveryColumns, ReadOnlyAdmin):
             "error_detail": error_detail,
             "carriers_url": url,
         }
-        return TemplateResponse(request, "admin/django_wxlogistics/shippinginfo/carriers.html", context)
+        response = TemplateResponse(request, "admin/django_wxlogistics/shippinginfo/carriers.html", context)
+        if wait is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+        return response
 
     @admin.display(description=gettext_lazy("payment"), ordering="payment__transaction_id")
     def payment_link(self, obj: ShippingInfo) -> str:

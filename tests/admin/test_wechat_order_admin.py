@@ -12,6 +12,7 @@ from django.urls import reverse
 from django_wxlogistics import services
 from django_wxlogistics.enums import EventState, ShippingCall
 from django_wxlogistics.models import Payment, ShippingInfo
+from django_wxlogistics.throttling import WeChatLookupRateThrottle
 from tests.shipping.helpers import deliver, upload_fields
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +52,23 @@ def order_url(payment: Payment) -> str:
 
 def change_url(payment: Payment) -> str:
     return reverse("admin:django_wxlogistics_payment_change", args=[payment.pk])
+
+
+class Clock:
+    """The throttle's clock (DRF's ``SimpleRateThrottle.timer``), moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(WeChatLookupRateThrottle, "timer", clock)
+    return clock
 
 
 def get_order_calls(sandbox) -> int:
@@ -132,6 +150,30 @@ def test_settings_that_cannot_reach_wechat_are_a_message_naming_the_setting(view
     assert "The WeChat logistics settings are incomplete: WXLOGISTICS[&#x27;APPSECRET&#x27;]" in (
         response.content.decode()
     )
+
+
+def test_each_user_asks_wechat_at_most_contact_rate_times_admin_and_api_together(
+    make_client, payment, wechat_sandbox, settings, clock
+):
+    settings.WXLOGISTICS = {**settings.WXLOGISTICS, "CONTACT_RATE": "3/min"}
+    staff = make_client("shipper", "view_payment", "view_shippinginfo")
+    assert [staff.get(order_url(payment), **FRAGMENT).status_code for _ in range(2)] == [200, 200]
+    assert staff.get(f"/wxlogistics/api/payments/{payment.pk}/wechat-order/").status_code == 200
+    refused = staff.get(order_url(payment), **FRAGMENT)
+    assert (refused.status_code, refused["Retry-After"]) == (429, "60")
+    assert "Too many lookups at WeChat (at most 3/min per user). Try again in 60 seconds." in (
+        refused.content.decode()
+    )
+    assert get_order_calls(wechat_sandbox) == 3  # the refused one asked WeChat nothing
+    kept = staff.get(reverse(CARRIERS))  # the list kept is no lookup
+    assert kept.status_code == 200 and "<code>SF</code>" in kept.content.decode()
+    refresh = staff.post(reverse(CARRIERS))
+    assert refresh.status_code == 429 and "Too many lookups at WeChat" in refresh.content.decode()
+    assert "<code>SF</code>" in refresh.content.decode()  # still shown, from the list kept
+    assert len(wechat_sandbox.calls(api="get_delivery_list")) == 1
+    assert make_client("other", "view_payment").get(order_url(payment), **FRAGMENT).status_code == 200
+    clock.now += 60
+    assert staff.get(order_url(payment), **FRAGMENT).status_code == 200
 
 
 def test_the_panel_needs_the_view_payment_permission(make_client, payment, wechat_sandbox):

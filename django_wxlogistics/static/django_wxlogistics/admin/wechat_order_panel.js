@@ -17,7 +17,8 @@
             headers: {"X-Requested-With": "XMLHttpRequest"},
         })
             .then(function (response) {
-                if (!response.ok) {
+                // 429: the panel itself says how long to wait before the next lookup.
+                if (!response.ok && response.status !== 429) {
                     showError(body, panel.dataset.errorHttp.replace("%(status)s", response.status));
                     return;
                 }
