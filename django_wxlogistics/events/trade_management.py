@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 from django.dispatch import Signal
+from django.utils import timezone
 
-from ..models import Payment
+from ..enums import PushVerdict
+from ..models import InboundEvent, Payment
 from ..signals import wechat_api_access_reminder, wechat_order_settled, wechat_shipping_reminder
 from .message import PushMessage
 from .results import EventResult
@@ -89,7 +91,49 @@ class TradeNotice:
         return Payment.objects.filter(keys).order_by("id").first()
 
 
+#: How far back a push is looked for when WeChat pushes it again (it retries within seconds).
+REPEAT_WINDOW = datetime.timedelta(days=1)
+
+
+def _fingerprint(message: PushMessage) -> tuple[str, ...]:
+    """What makes a push the same push: WeChat dedupes events by FromUserName and CreateTime;
+    the payment's keys and the settlement time keep two different notices apart."""
+    return (
+        message.event,
+        message.from_user_name,
+        message.text("CreateTime"),
+        message.text("transaction_id"),
+        message.text("merchant_id"),
+        message.text("merchant_trade_no"),
+        message.text("settlement_time"),
+    )
+
+
+def _repeated(message: PushMessage) -> bool:
+    """True when WeChat pushed this notice before (its answer was lost) and it was sent on then."""
+    created = message.text("CreateTime")
+    if not created:
+        return False
+    same_time = Q(payload__CreateTime=created)
+    if created.isdigit():
+        same_time |= Q(payload__CreateTime=int(created))
+    earlier = InboundEvent.objects.filter(
+        same_time,
+        event=message.event,
+        verdict__in=[PushVerdict.OK, PushVerdict.DUPLICATE],
+        received_at__gte=timezone.now() - REPEAT_WINDOW,
+    ).values_list("payload", flat=True)
+    wanted = _fingerprint(message)
+    return any(
+        isinstance(payload, dict) and _fingerprint(PushMessage(payload, message.format)) == wanted
+        for payload in earlier[:50]
+    )
+
+
 def _send_on(signal: Signal, message: PushMessage) -> EventResult:
+    if _repeated(message):
+        # Answered success again (WeChat stops pushing it), and not sent on a second time.
+        return EventResult(result_msg=SUCCESS, plain_reply=SUCCESS, duplicate=True)
     notice = TradeNotice.from_message(message)
     signal.send(sender=Payment, notice=notice, payment=notice.payment(), message=message)
     return EventResult(result_msg=SUCCESS, plain_reply=SUCCESS)

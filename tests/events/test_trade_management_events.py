@@ -190,3 +190,45 @@ def test_a_push_with_a_bad_signature_is_refused_and_sends_nothing(wechat, receiv
     assert response.status_code == 403
     assert InboundEvent.objects.get().verdict == PushVerdict.BAD_SIGNATURE
     assert received == []
+
+
+class TestRepeatedPushes:
+    """WeChat pushes a notice again when it did not get "success" in time: the repeat is answered
+    success and stored, but not sent on a second time (FromUserName + CreateTime, as WeChat dedupes)."""
+
+    @MODES
+    def test_the_same_push_again_is_answered_but_sent_on_once(self, wechat, received, fmt, safe):
+        Payment.objects.create(order_id="SO1", transaction_id="4323400972202304033788294222")
+        for _ in range(2):
+            assert_answered_success(wechat.send(event(SETTLEMENT_SHIPPED), fmt, safe))
+        verdicts = list(InboundEvent.objects.order_by("id").values_list("verdict", flat=True))
+        assert verdicts == [PushVerdict.OK, PushVerdict.DUPLICATE]
+        assert [name for name, _ in received] == ["settled"]
+
+    def test_a_repeat_in_the_other_format_is_still_the_same_push(self, wechat, received):
+        assert_answered_success(wechat.send(event(REMIND_ACCESS_API), "xml", True))
+        assert_answered_success(wechat.send(event(REMIND_ACCESS_API), "json", False))
+        assert len(received) == 1
+
+    def test_pushes_that_differ_are_each_sent_on(self, wechat, received):
+        Payment.objects.create(order_id="SO1", transaction_id="4323400972202304033788294222")
+        wechat.send(event(SETTLEMENT_SHIPPED))
+        wechat.send(event(SETTLEMENT_SETTLED))  # same CreateTime, but the settlement
+        wechat.send(event(SETTLEMENT_SHIPPED, CreateTime=ENVELOPE["CreateTime"] + 1))
+        wechat.send(event(SETTLEMENT_SHIPPED, merchant_trade_no="other", transaction_id="other"))
+        assert len(received) == 4
+        assert set(InboundEvent.objects.values_list("verdict", flat=True)) == {PushVerdict.OK}
+
+    def test_a_push_whose_receiver_failed_is_sent_on_when_pushed_again(self, wechat, received):
+        def broken(sender, **kwargs):
+            raise RuntimeError("the shop's receiver broke")
+
+        wechat_shipping_reminder.connect(broken, weak=False)
+        try:
+            wechat.send(event(REMIND_SHIPPING))
+        finally:
+            wechat_shipping_reminder.disconnect(broken)
+        assert_answered_success(wechat.send(event(REMIND_SHIPPING)))
+        assert [name for name, _ in received] == ["shipping", "shipping"]  # the failed try, then the repeat
+        verdicts = list(InboundEvent.objects.order_by("id").values_list("verdict", flat=True))
+        assert verdicts == [PushVerdict.HANDLER_ERROR, PushVerdict.OK]
