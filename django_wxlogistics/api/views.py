@@ -350,9 +350,6 @@ class TraceEventViewSet(
 
 #: What asking WeChat may answer besides the order or the carriers, for extend_schema(responses=...).
 WECHAT_LOOKUP_ERRORS = {
-    409: OpenApiResponse(
-        ErrorSerializer, description=_("The payment has neither a transaction_id nor mchid and out_trade_no.")
-    ),
     429: OpenApiResponse(
         ErrorSerializer,
         description=_(
@@ -431,6 +428,10 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSe
             404: OpenApiResponse(
                 ErrorSerializer,
                 description=_("No such payment here, or WeChat does not know it (yet): errcode 10060001."),
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description=_("The payment has neither a transaction_id nor mchid and out_trade_no."),
             ),
             **WECHAT_LOOKUP_ERRORS,
         },
