@@ -15,6 +15,7 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .client import get_client
@@ -93,7 +94,8 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+    """In the current time zone, as the API's other times (DRF's DateTimeField) are written."""
+    return timezone.localtime(moment).isoformat() if moment is not None else None
 
 
 @dataclass(frozen=True)

@@ -303,8 +303,8 @@ _SHIPPING_INFO_FIELDS = [
 _SHIPPING_INFO_HELP = {
     "call": {
         "help_text": _(
-            "Which call to WeChat, e.g. upload (upload_shipping_info), reupload (its one change) or "
-            "confirm_receipt (notify_confirm_receive)."
+            "Which call to WeChat: upload (upload_shipping_info), reupload (its one change), "
+            "confirm_receipt (notify_confirm_receive) or trace_waybill (the tracking component)."
         )
     },
     "attempts": {"help_text": _("How many times it was sent to WeChat.")},
@@ -380,7 +380,9 @@ class PaymentSerializer(ISODates, serializers.ModelSerializer):
     )
     latest_call = LatestCallField(
         read_only=True,
-        help_text=_("The latest call WeChat took (upload, reupload, confirm_receipt); empty before any."),
+        help_text=_(
+            "The latest call WeChat took (upload, reupload, confirm_receipt, trace_waybill); empty before any."
+        ),
     )
     latest_call_label = serializers.CharField(source="get_latest_call_display", read_only=True)
     shipping_info = PaymentCallSerializer(

@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from django_wxlogistics import delivery, services
 from django_wxlogistics.exceptions import InvalidRequestData, PaymentNotYetKnown, TransientError
@@ -142,7 +142,10 @@ def test_as_dict_is_json(sandbox, payment, order):
     assert data["order_state"] == 2 and data["order_state_label"] == "Shipped"
     assert data["shipping"][0]["tracking_no"] == "ZT1234567890"
     assert data["shipping"][0]["item_desc"] == "茶叶*1"
-    assert datetime.fromisoformat(data["pay_time"]).utcoffset() == timedelta(0)
+    # The same instant, written in the current time zone as the API's other times are.
+    written = datetime.fromisoformat(data["pay_time"])
+    assert written.timestamp() == payment["pay_time"]
+    assert written.utcoffset() == timezone.localtime().utcoffset()
     assert data["openid_masked"] == mask_openid(payment["openid"])
 
 
