@@ -1,5 +1,12 @@
 """The example shop's order admin: every status change tells WeChat through our signal, and the
-order's page shows its WeChat Pay payment's shipping information on its way to WeChat."""
+order's page shows its WeChat Pay payment's shipping information on its way to WeChat, and
+whether its parcel is registered with WeChat's tracking component.
+
+The payer's openid and the receiver's phone are personal data: masked on the order's page, as
+the app masks them, unless the user holds the app's ``view_contact`` permission; each time they
+are shown whole the reveal is recorded as the app's contact accesses are (one per waybill of the
+order). An order with no waybill to record it against shows them masked to everyone.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +17,19 @@ from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from django_wxlogistics import services
+from django_wxlogistics.enums import AccessChannel
+from django_wxlogistics.masking import mask_phone
+from django_wxlogistics.merchant_lookups import mask_openid
 from django_wxlogistics.models import ShippingInfo, Waybill
 
 from .models import Order, send_status_changed
@@ -60,7 +73,15 @@ class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "status", "customer_name", "waybill_links", "created_at"]
     list_filter = ["status"]
     search_fields = ["number", "customer_name", "tracking_number", "wechat_transaction_id"]
-    readonly_fields = ["waybill_list", "shipping_info_list"]
+    readonly_fields = [
+        "waybill_list",
+        "shipping_info_list",
+        "parcel_tracking",
+        "payer_openid_masked",
+        "receiver_phone_masked",
+    ]
+    #: Personal data on the order's page, each with the read-only field that shows it masked.
+    MASKED_FIELDS = {"payer_openid": "payer_openid_masked", "receiver_phone": "receiver_phone_masked"}
     # The receiver's phone and the payer's openid stay on the order's own page, not in the list.
     fieldsets = [
         (
@@ -86,9 +107,71 @@ class OrderAdmin(admin.ModelAdmin):
                 ),
             },
         ),
-        (_("Parcel"), {"fields": ["tracking_number", "carrier_code", "item_desc", "receiver_phone"]}),
+        (
+            _("Parcel"),
+            {
+                "fields": [
+                    "tracking_number",
+                    "carrier_code",
+                    "item_desc",
+                    "receiver_phone",
+                    "parcel_tracking",
+                ],
+                "description": _(
+                    "Once its shipment is uploaded, the parcel is registered with WeChat's tracking "
+                    "component, so the customer can follow it in the mini program."
+                ),
+            },
+        ),
     ]
     actions = [mark_shipped, mark_out_for_delivery, mark_delivered]
+
+    def reveals_contacts(self, request: HttpRequest, order: Order | None) -> bool:
+        """Whether the order's page shows its personal data whole: a new order's form has none to
+        show; a saved one's only to ``view_contact`` holders, and only with a waybill to record
+        the reveal against."""
+        if order is None or order.pk is None:
+            return True
+        return (
+            services.can_view_contact(request.user) and Waybill.objects.filter(order_id=order.number).exists()
+        )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Order | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.reveals_contacts(request, obj):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [self._masked(field) for field in options["fields"]]})
+            for name, options in fieldsets
+        ]
+
+    def _masked(self, field: Any) -> Any:
+        """The read-only field that shows ``field`` masked, or ``field`` when it is not personal."""
+        return self.MASKED_FIELDS.get(field, field) if isinstance(field, str) else field
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Order | None = None,
+    ) -> HttpResponse:
+        personal = obj is not None and bool(obj.payer_openid or obj.receiver_phone)
+        if change and obj is not None and personal and self.reveals_contacts(request, obj):
+            # Shown whole: recorded as the app records a reveal of a waybill's contacts.
+            for waybill in Waybill.objects.filter(order_id=obj.number).order_by("pk"):
+                services.record_contact_access(waybill, request.user, AccessChannel.ADMIN)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description=_("payer's openid"))
+    def payer_openid_masked(self, order: Order) -> str:
+        return mask_openid(order.payer_openid) or "—"
+
+    @admin.display(description=_("receiver's phone"))
+    def receiver_phone_masked(self, order: Order) -> str:
+        return mask_phone(order.receiver_phone) if order.receiver_phone else "—"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         waybills = (
@@ -156,5 +239,29 @@ class OrderAdmin(admin.ModelAdmin):
                     f" ({info.last_errcode} {info.last_errmsg})" if info.last_errcode else "",
                 )
                 for info in calls
+            ),
+        )
+
+    @admin.display(description=_("parcel tracking"))
+    def parcel_tracking(self, order: Order) -> str:
+        # The waybill_token is a secret the mini program opens the parcel with: never shown.
+        tracked = services.waybill_tokens(order) if order.pk else []
+        if not tracked:
+            return str(_("Not registered yet: it is registered after the shipment is uploaded."))
+        return format_html_join(
+            "",
+            "<div>{}</div>",
+            (
+                (
+                    _(
+                        "%(waybill)s: registered with WeChat's tracking component on %(time)s; "
+                        "its token is kept."
+                    )
+                    % {
+                        "waybill": parcel.waybill_id,
+                        "time": localize(localtime(parcel.tracked_at)) if parcel.tracked_at else "—",
+                    },
+                )
+                for parcel in tracked
             ),
         )
