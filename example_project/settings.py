@@ -136,6 +136,11 @@ WXLOGISTICS = {
     # parcel from the Order's fields (wechat_transaction_id, payer_openid, tracking_number, …);
     # an order with no wechat_transaction_id was not paid with WeChat Pay and is left alone.
     "SHIPPING_ACTIONS": {"shipped": "upload", "delivered": "confirm_receipt"},
+    # Parcel tracking in the mini program: the upload of a shipped order is followed by
+    # trace_waybill for its parcel, and the waybill_token WeChat answers is kept for the mini
+    # program (services.waybill_tokens). The default TRACKING_ADAPTER reads the Order's
+    # receiver_phone (whole), goods and order_detail_path.
+    "TRACK_WAYBILLS": True,
 }
 
 # --- Celery (the standard Django way: CELERY_-prefixed settings) ---------------------

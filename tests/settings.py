@@ -50,8 +50,9 @@ LANGUAGE_CODE = "en"
 CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 
-# The example shop's order hook and waybill numbers are its own: the tests see the app's defaults.
-_SHOP_ONLY = ("WAYBILL_ORDER_HANDLER", "WAYBILL_ID_GENERATOR")
+# The example shop's order hook, waybill numbers and parcel tracking are its own: the tests see
+# the app's defaults (a test that tracks parcels turns TRACK_WAYBILLS on itself).
+_SHOP_ONLY = ("WAYBILL_ORDER_HANDLER", "WAYBILL_ID_GENERATOR", "TRACK_WAYBILLS")
 WXLOGISTICS = {
     **{k: v for k, v in _EXAMPLE_WXLOGISTICS.items() if k not in _SHOP_ONLY},
     "API_BASE_URL": "http://127.0.0.1:9",

@@ -69,6 +69,8 @@ def test_the_demo_starts_everything_and_serves_the_admin(tmp_path: Path) -> None
     assert "Order SO20261123001 is paid with WeChat Pay: transaction 42" in result.stdout
     assert "Order SO20261123002, seeded as shipped, is shipped in WeChat Pay's sandbox." in result.stdout
     assert "marked shipped: its shipping information is uploaded (state 2)" in result.stdout
+    # TRACK_WAYBILLS: then its parcel is registered with the tracking component, its token kept.
+    assert "its parcel is registered with WeChat's tracking component." in result.stdout
     assert "marked delivered: its receipt is confirmed (state 3)" in result.stdout
     assert "cancelled in the sandbox, is cancelled in the sandbox's trace too" in result.stdout
     assert "--auto-register" not in result.stdout + result.stderr

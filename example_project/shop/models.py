@@ -5,6 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from django_wxlogistics.signals import order_status_changed
 
+#: The goods of an order that names none.
+DEFAULT_ITEM = "商品*1"
+#: The picture of the demo's goods (the tracking component wants a full URL; demo only).
+DEMO_GOODS_IMAGE = "https://shop.example.com/static/goods.png"
+
 
 class Order(models.Model):
     class Status(models.TextChoices):
@@ -58,6 +63,18 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    # What the app's default TRACKING_ADAPTER reads (with receiver_phone, whole) to register the
+    # parcel with WeChat's tracking component (TRACK_WAYBILLS in the settings).
+    @property
+    def goods(self) -> list[dict[str, str]]:
+        """The goods the mini program's parcel page shows: one line, named as the parcel's goods."""
+        return [{"goods_name": (self.item_desc or DEFAULT_ITEM)[:60], "goods_img_url": DEMO_GOODS_IMAGE}]
+
+    @property
+    def order_detail_path(self) -> str:
+        """The mini program's page of the order, which the parcel page's goods card opens."""
+        return f"pages/orders/detail?number={self.number}"
 
     def set_status(self, new_status: str) -> bool:
         """Change the status and tell django-wxlogistics. Returns False if it did not change.

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django_wxlogistics.events.message import WaybillOrder
 from django_wxlogistics.events.results import EventResult, ResultCode
 
+from .models import DEFAULT_ITEM as DEFAULT_ITEM
 from .models import Order
 
 #: The courier the demo's out-for-delivery message names.
@@ -22,8 +23,6 @@ DEMO_COURIER = ("邓丽君", "18666666666")
 #: The demo's carrier, by its code in WeChat's delivery list (get_delivery_list): SF Express,
 #: whose shipping information must carry the receiver's phone (masked).
 DEMO_CARRIER = "SF"
-#: The goods of an order whose cargo names none.
-DEFAULT_ITEM = "商品*1"
 
 
 def item_desc(cargo: Any) -> str:

@@ -14,8 +14,12 @@ added by hand in the admin are registered in it too (``shop/demo.py``).
 
 Each paid order with a waybill has a WeChat Pay payment the sandbox knows (``shop/demo.py``
 creates it): marked shipped, the worker uploads its shipping information and the sandbox's
-order state becomes 2 (shipped); marked delivered, the worker confirms receipt, and the
-sandbox, told to have its payers confirm as soon as they are reminded, moves it to 3.
+order state becomes 2 (shipped); then (``TRACK_WAYBILLS``) it registers the parcel with
+WeChat's tracking component (``trace_waybill``) and keeps the ``waybill_token`` the mini program
+would open it with, and the sandbox pushes the payment's settlement notice
+(``trade_manage_order_settlement``) to the shop's events URL, stored as an inbound event.
+Marked delivered, the worker confirms receipt, and the sandbox, told to have its payers confirm
+as soon as they are reminded, moves it to 3.
 Payments of earlier runs, and what WeChat took about them, are told to the sandbox again.
 """
 
@@ -39,7 +43,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.test.utils import override_settings
 from django.urls import reverse
 
-from django_wxlogistics.enums import ActionType, EventState
+from django_wxlogistics import services
+from django_wxlogistics.enums import ActionType, EventState, ShippingCall
 from django_wxlogistics.models import ShippingInfo, Waybill
 from django_wxlogistics.sandbox import SandboxControl
 from django_wxlogistics.sandbox.cli import PUSH_AES_KEY_ENV, PUSH_TOKEN_ENV
@@ -207,6 +212,8 @@ class Command(BaseCommand):
         )
         _wait_for_order_state(control, order, SHIPPED_STATE)
         self.stdout.write(f"Order {number}, marked shipped: its shipping information is uploaded (state 2).")
+        _wait_for_tracking(order)
+        self.stdout.write(f"Order {number}: its parcel is registered with WeChat's tracking component.")
         order.set_status(Order.Status.DELIVERED)
         _wait_for_order_state(control, order, CONFIRMED_STATE)
         self.stdout.write(f"Order {number}, marked delivered: its receipt is confirmed (state 3).")
@@ -318,8 +325,11 @@ class Command(BaseCommand):
             f"                 {sandbox_url}/__sandbox__/received   (what WeChat received)",
             "Place an order in the sandbox: it becomes a waybill in the shop. Change the order's status",
             "in the admin and watch its trace page in the sandbox. A paid order marked shipped is",
-            "shipped in WeChat Pay (the sandbox's page, Payments: state 2); marked delivered, its",
-            "receipt is confirmed (state 3). Ctrl-C stops everything.",
+            "shipped in WeChat Pay (the sandbox's page, Payments: state 2), then its parcel is",
+            "registered with WeChat's tracking component (the order's page, Parcel tracking), and the",
+            "sandbox pushes its settlement notice to the shop (admin: Inbound events,",
+            "trade_manage_order_settlement); marked delivered, its receipt is confirmed (state 3).",
+            "Ctrl-C stops everything.",
             "",
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
@@ -357,6 +367,25 @@ def _wait_for_order_state(control: SandboxControl, order: Order, state: int, tim
             raise CommandError(
                 f"The payment of order {order.number} did not reach order_state {state} "
                 f"within {timeout:.0f} s."
+            )
+        time.sleep(0.5)
+
+
+def _wait_for_tracking(order: Order, timeout: float = 60) -> None:
+    """Until the order's parcel is registered with the tracking component (its token kept)."""
+    deadline = time.monotonic() + timeout
+    while not services.waybill_tokens(order):
+        failed = ShippingInfo.objects.filter(
+            order_id=order.number, call=ShippingCall.TRACE_WAYBILL, state=EventState.FAILED
+        ).first()
+        if failed is not None:
+            raise CommandError(
+                f"WeChat refused to track the parcel of order {order.number}: "
+                f"{failed.last_errcode} {failed.last_errmsg}"
+            )
+        if time.monotonic() > deadline:
+            raise CommandError(
+                f"The parcel of order {order.number} was not registered for tracking within {timeout:.0f} s."
             )
         time.sleep(0.5)
 
