@@ -23,12 +23,10 @@ import itertools
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,17 +34,21 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.pipeline.processes import (  # noqa: E402
-    Process,
-    celery_argv,
-    free_port,
-    redis_server,
-    running,
-    wait_for_log,
-    wait_for_port,
+from benchmarks.ceiling import (  # noqa: E402
+    CONCURRENCY,
+    accepted_times,
+    bare_endpoint,
+    bench_env,
+    ceiling_throughput,
+    create_database,
+    drop_database,
+    start_services,
+    start_worker,
+    wait_sent,
+    worker_argv,
 )
+from tests.pipeline.processes import Process, free_port, running  # noqa: E402
 
-CONCURRENCY = 32
 # The worker: WORKER_SLOTS tasks at once (POOL processes or threads), each making
 # PUSH_CONCURRENCY calls at once: CONCURRENCY calls in flight in all, as in the ceiling.
 POOL = os.environ.get("WXL_BENCH_POOL", "prefork")
@@ -57,22 +59,6 @@ DRAIN = os.environ.get("WXL_BENCH_DRAIN") == "1"
 DATABASE = "wxl_bench_pipeline"
 SHOP_THREADS = 8
 _counter = itertools.count()
-
-
-def _create_database(env: dict[str, str]) -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-
-
-def _drop_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def _record(count: int, waybills_per_event: float, rate: float | None = None) -> dict[int, float]:
@@ -126,23 +112,6 @@ def _record(count: int, waybills_per_event: float, rate: float | None = None) ->
     return committed
 
 
-def _wait_sent(ids: set[int], timeout: float = 300) -> None:
-    from django_wxlogistics.enums import EventState
-    from django_wxlogistics.models import TraceEvent
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not TraceEvent.objects.filter(pk__in=ids).exclude(state=EventState.SENT).exists():
-            return
-        time.sleep(0.05)
-    raise TimeoutError("the pipeline did not deliver every event in time")
-
-
-def _accepted_times(control: Any) -> list[float]:
-    calls = control.calls(api="logistics.updatePath")
-    return [c["time"] for c in calls if c["status"] == 200 and (c["reply"] or {}).get("errcode", 0) == 0]
-
-
 def _record_batch(count: int) -> tuple[set[int], float]:
     """Record ``count`` events, two per waybill, in one transaction (a bulk status change).
 
@@ -176,54 +145,13 @@ def pipeline_throughput(control: Any, events: int, latency: float = 0) -> float:
     # The reset forgot every access token. The ceiling fetches its own before its clock
     # starts; the workers fetch theirs here, in a small batch that reaches every slot.
     warm_ids, _ = _record_batch(4 * CONCURRENCY)
-    _wait_sent(warm_ids)
+    wait_sent(warm_ids)
     control.set_faults(latency_ms=latency)
     ids, started = _record_batch(events)
-    _wait_sent(ids)
-    times = _accepted_times(control)
+    wait_sent(ids)
+    times = accepted_times(control)
     assert len(times) >= events + len(warm_ids), (len(times), events)
     return events / (max(times) - started)
-
-
-def _bare_endpoint(url: str, session: Any) -> str:
-    """The updatePath URL with an access token the bare baselines fetch for themselves."""
-    token = session.post(
-        f"{url}/cgi-bin/stable_token",
-        json={"grant_type": "client_credential", "appid": "wxbench", "secret": "bench"},
-        timeout=10,
-    ).json()["access_token"]
-    return f"{url}/cgi-bin/express/delivery/path/update?access_token={token}"
-
-
-def ceiling_throughput(url: str, control: Any, events: int, latency: float = 0) -> float:
-    import requests
-
-    control.reset()
-    control.set_faults(latency_ms=latency)
-    session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_maxsize=CONCURRENCY)
-    session.mount("http://", adapter)
-    endpoint = _bare_endpoint(url, session)
-    now = int(time.time()) - 3600
-    bodies = [
-        {
-            "token": f"t{i // 2}",
-            "waybill_id": f"C{i // 2:06d}",
-            "action_time": now + i % 2,
-            "action_type": 200001,
-            "action_msg": f"step {i % 2 + 1}",
-        }
-        for i in range(events)
-    ]
-
-    def post(body: dict[str, Any]) -> None:
-        reply = session.post(endpoint, json=body, timeout=10)
-        assert reply.status_code == 200 and reply.json().get("errcode", 0) == 0, reply.text
-
-    started = time.time()
-    with ThreadPoolExecutor(CONCURRENCY) as pool:
-        list(pool.map(post, bodies))
-    return events / (time.time() - started)
 
 
 def commit_to_received(control: Any, events: int, rate: float) -> tuple[float, float]:
@@ -231,7 +159,7 @@ def commit_to_received(control: Any, events: int, rate: float) -> tuple[float, f
 
     control.reset()
     committed = _record(events, waybills_per_event=1.0, rate=rate)
-    _wait_sent(set(committed))
+    wait_sent(set(committed))
     keys = dict(TraceEvent.objects.filter(pk__in=committed).values_list("waybill__waybill_id", "pk"))
     received: dict[int, float] = {}
     for call in control.calls(api="logistics.updatePath"):
@@ -248,7 +176,7 @@ def bare_round_trip(url: str, control: Any, calls: int) -> tuple[float, float]:
 
     control.reset()
     session = requests.Session()
-    endpoint = _bare_endpoint(url, session)
+    endpoint = bare_endpoint(url, session)
     now = int(time.time()) - 3600
     samples = []
     for i in range(calls):
@@ -306,33 +234,15 @@ def main() -> int:
 
     redis_port, sandbox_port = free_port(), free_port()
     url = f"http://127.0.0.1:{sandbox_port}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.pipeline.worker_settings",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-        "WXL_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "WXL_API_BASE_URL": url,
-        "PYTHONPATH": str(ROOT),
-        "WXL_PUSH_CONCURRENCY": str(PUSH_CONCURRENCY),
-        "WXL_SWEEP_INTERVAL": "1",
-        "WXL_PUSH_DRAIN": "1" if DRAIN else "0",
-        "CI": "",
-    }
+    env = bench_env(DATABASE, redis_port, url, PUSH_CONCURRENCY, DRAIN)
     os.environ.update(env)
-    _create_database(env)
+    create_database(DATABASE, env)
     log_dir = Path(tempfile.mkdtemp(prefix="wxl-bench-"))
     started: list[Process] = []
     results: dict[str, Any] = {}
     try:
         with running(started):
-            started.append(redis_server(redis_port, log_dir).start())
-            sandbox_argv = [
-                sys.executable, "-m", "django_wxlogistics.sandbox", "--port", str(sandbox_port),
-                "--auto-register", "--quiet",
-            ]  # fmt: skip
-            started.append(Process("sandbox", sandbox_argv, env, log_dir).start())
-            wait_for_port(redis_port)
-            wait_for_port(sandbox_port)
+            start_services(started, env, log_dir, redis_port, sandbox_port)
             import django
 
             django.setup()
@@ -345,16 +255,8 @@ def main() -> int:
                 f"{cost['queries']} queries",
                 flush=True,
             )
-            worker_argv = celery_argv(
-                "worker", "-P", POOL, "-c", str(WORKER_SLOTS), "-l", "INFO", "--purge",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-            )  # fmt: skip
-            worker = Process("worker", worker_argv, env, log_dir).start()
-            started.append(worker)
-            wait_for_log(worker, "ready.")
             # Beat runs the sweeper, as in production: a retried event waits for it.
-            beat_argv = celery_argv("beat", "-l", "WARNING", "-s", str(log_dir / "beat-schedule"))
-            started.append(Process("beat", beat_argv, env, log_dir).start())
+            start_worker(started, worker_argv(POOL, WORKER_SLOTS), env, log_dir)
             from django_wxlogistics.sandbox import SandboxControl
 
             control = SandboxControl(url)
@@ -383,7 +285,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        _drop_database()
+        drop_database(DATABASE)
     print(json.dumps(results, indent=1))
     if args.plot:
         _plot(results, args.plot)

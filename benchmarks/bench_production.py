@@ -53,16 +53,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_pipeline import _accepted_times, _wait_sent, ceiling_throughput  # noqa: E402
-from tests.pipeline.processes import (  # noqa: E402
-    Process,
-    celery_argv,
-    free_port,
-    redis_server,
-    running,
-    wait_for_log,
-    wait_for_port,
+from benchmarks.ceiling import (  # noqa: E402
+    CONCURRENCY,
+    accepted_times,
+    bench_env,
+    ceiling_throughput,
+    server_sql,
+    start_services,
+    start_worker,
+    wait_sent,
+    worker_argv,
 )
+from tests.pipeline.processes import Process, free_port, running  # noqa: E402
 
 HISTORY = int(os.environ.get("WXL_BENCH_HISTORY", "1000000"))
 BACKLOG = int(os.environ.get("WXL_BENCH_BACKLOG", "2000"))
@@ -81,21 +83,14 @@ HISTORY_PER_WAYBILL = 5
 #: One event of history in this many failed for good.
 FAILED_EVERY = 10_000
 #: As in bench_pipeline: 2 worker processes × PUSH_CONCURRENCY 16 = the ceiling's 32 threads.
-CONCURRENCY, WORKER_SLOTS = 32, 2
+WORKER_SLOTS = 2
 PUSH_CONCURRENCY = CONCURRENCY // WORKER_SLOTS
 _runs = iter(range(1_000_000))
 
 
-def _server(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def _drop_databases() -> None:
     for name in DATABASES.values():
-        _server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _use(size: str) -> None:
@@ -535,11 +530,11 @@ def drain(control: Any, latency: float) -> float:
     """Events per second from the backlog's commit to the last accepted by the sandbox."""
     control.reset()
     warm, _ = record_backlog(4 * CONCURRENCY, 2 * CONCURRENCY)  # tokens, after the reset
-    _wait_sent(warm)
+    wait_sent(warm)
     control.set_faults(latency_ms=latency)
     ids, started = record_backlog(BACKLOG, WAYBILLS)
-    _wait_sent(ids)
-    times = _accepted_times(control)
+    wait_sent(ids)
+    times = accepted_times(control)
     assert len(times) >= len(ids) + len(warm), (len(times), len(ids))
     return len(ids) / (max(times) - started)
 
@@ -554,10 +549,7 @@ def measure_drains(url: str, control: Any) -> dict[str, Any]:
 
 
 def _worker_argv() -> list[str]:
-    argv = celery_argv(
-        "worker", "-P", "prefork", "-c", str(WORKER_SLOTS), "-l", "INFO", "--purge",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    )  # fmt: skip
+    argv = worker_argv("prefork", WORKER_SLOTS)
     if WORKER_PATH == "statements":
         return argv
     # The portable path on PostgreSQL: the storage switch is set before the pool forks.
@@ -574,12 +566,7 @@ def worker(size: str, env: dict[str, str], log_dir: Path) -> Iterator[None]:
     env = {**env, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASES[size]}"}
     started: list[Process] = []
     with running(started):
-        process = Process(f"worker-{size}-{next(_runs)}", _worker_argv(), env, log_dir).start()
-        started.append(process)
-        wait_for_log(process, "ready.")
-        schedule = str(log_dir / f"beat-schedule-{size}")
-        beat_argv = celery_argv("beat", "-l", "WARNING", "-s", schedule)
-        started.append(Process(f"beat-{size}-{next(_runs)}", beat_argv, env, log_dir).start())
+        start_worker(started, _worker_argv(), env, log_dir, suffix=f"-{size}-{next(_runs)}")
         yield
 
 
@@ -597,23 +584,12 @@ def main() -> int:
 
     redis_port, sandbox_port = free_port(), free_port()
     url = f"http://127.0.0.1:{sandbox_port}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.pipeline.worker_settings",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASES['fresh']}",
-        "WXL_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "WXL_API_BASE_URL": url,
-        "PYTHONPATH": str(ROOT),
-        "WXL_PUSH_CONCURRENCY": str(PUSH_CONCURRENCY),
-        "WXL_SWEEP_INTERVAL": "1",
-        "WXL_PUSH_DRAIN": "1" if DRAIN else "0",
-        "CI": "",
-    }
+    env = bench_env(DATABASES["fresh"], redis_port, url, PUSH_CONCURRENCY, DRAIN)
     os.environ.update(env)
     _drop_databases()
-    _server(f'CREATE DATABASE "{DATABASES["fresh"]}"')
+    server_sql(f'CREATE DATABASE "{DATABASES["fresh"]}"')
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    _server(f'CREATE DATABASE "{DATABASES["history"]}" TEMPLATE "{DATABASES["fresh"]}"')
+    server_sql(f'CREATE DATABASE "{DATABASES["history"]}" TEMPLATE "{DATABASES["fresh"]}"')
     log_dir = Path(tempfile.mkdtemp(prefix="wxl-bench-"))
     started: list[Process] = []
     results: dict[str, Any] = {
@@ -624,14 +600,7 @@ def main() -> int:
     }
     try:
         with running(started):
-            started.append(redis_server(redis_port, log_dir).start())
-            sandbox_argv = [
-                sys.executable, "-m", "django_wxlogistics.sandbox", "--port", str(sandbox_port),
-                "--auto-register", "--quiet",
-            ]  # fmt: skip
-            started.append(Process("sandbox", sandbox_argv, env, log_dir).start())
-            wait_for_port(redis_port)
-            wait_for_port(sandbox_port)
+            start_services(started, env, log_dir, redis_port, sandbox_port)
             _setup()
             from django_wxlogistics.sandbox import SandboxControl
 
