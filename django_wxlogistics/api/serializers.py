@@ -381,7 +381,8 @@ class PaymentSerializer(ISODates, serializers.ModelSerializer):
     latest_call = LatestCallField(
         read_only=True,
         help_text=_(
-            "The latest call WeChat took (upload, reupload, confirm_receipt, trace_waybill); empty before any."
+            "The latest call WeChat took (upload, reupload, confirm_receipt, trace_waybill); "
+            "empty before any."
         ),
     )
     latest_call_label = serializers.CharField(source="get_latest_call_display", read_only=True)
