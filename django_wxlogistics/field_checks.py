@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -28,6 +29,12 @@ class InvalidFields(ValidationError, ValueError):
 
 def kind(value: Any) -> str:
     return type(value).__name__
+
+
+@cache
+def _values_of(choices: type[models.IntegerChoices]) -> frozenset[int]:
+    """A choices class's values, once: ``choices.values`` builds a new list at every read."""
+    return frozenset(choices.values)
 
 
 class FieldErrors:
@@ -85,7 +92,7 @@ class FieldErrors:
         if value is None:
             self.required(field)
             return None
-        if isinstance(value, int) and not isinstance(value, bool) and value in choices.values:
+        if isinstance(value, int) and not isinstance(value, bool) and value in _values_of(choices):
             return int(value)
         valid = ", ".join(f"{member.value} ({member.label})" for member in choices)
         self.add(

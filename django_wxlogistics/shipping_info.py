@@ -58,15 +58,17 @@ def _payment_text(payment: Payment) -> str:
     return f"mchid {payment.mchid} + out_trade_no {payment.out_trade_no}"
 
 
-def _locked_payment(reference: str, order_key: dict[str, Any]) -> Payment:
-    """The payment ``order_key`` names, created for the order if new, locked until the caller's
-    transaction ends (so two callers classify its calls one after the other)."""
+def _locked_payment(reference: str, order_key: dict[str, Any]) -> tuple[Payment, bool]:
+    """The payment ``order_key`` names, created for the order if new (then True), locked until
+    the caller's transaction ends (so two callers classify its calls one after the other)."""
     if order_key["order_number_type"] == OrderNumberType.TRANSACTION:
         key = {"transaction_id": order_key["transaction_id"]}
     else:
         key = {"transaction_id": "", "mchid": order_key["mchid"], "out_trade_no": order_key["out_trade_no"]}
-    payment, _created = Payment.objects.get_or_create(**key, defaults={"order_id": reference})
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    # One statement reads and locks a known payment; one this transaction inserts is its own.
+    payment, created = Payment.objects.select_for_update().get_or_create(
+        **key, defaults={"order_id": reference}
+    )
     if payment.order_id != reference:
         raise _refusal(
             "order_key",
@@ -74,7 +76,7 @@ def _locked_payment(reference: str, order_key: dict[str, Any]) -> Payment:
             % {"payment": _payment_text(payment), "other": payment.order_id, "order": reference},
             "other_order",
         )
-    return payment
+    return payment, created
 
 
 def _taken(payment: Payment) -> list[ShippingInfo]:
@@ -86,10 +88,11 @@ def _modes(fields: dict[str, Any]) -> tuple[Any, Any]:
     return fields.get("logistics_type"), fields.get("delivery_mode")
 
 
-def _upload_call(payment: Payment, body: dict[str, Any], reupload: bool) -> ShippingCall:
-    """Whether ``body`` is the payment's upload or its one re-upload; a ValidationError when
-    WeChat would refuse it, saying what to do instead."""
-    taken = _taken(payment)
+def _upload_call(
+    payment: Payment, body: dict[str, Any], reupload: bool, taken: list[ShippingInfo]
+) -> ShippingCall:
+    """Whether ``body`` is the payment's upload or its one re-upload, given the payment's calls
+    ``taken`` so far; a ValidationError when WeChat would refuse it, saying what to do instead."""
     which = _payment_text(payment)
     if any(info.call == ShippingCall.CONFIRM_RECEIPT for info in taken):
         raise _refusal(
@@ -176,8 +179,9 @@ def record_shipping_info(order: Any, *, reupload: bool = False, **fields: Any) -
     split = body["delivery_mode"] == DeliveryMode.SPLIT
     completes = not split or bool(body.get("is_all_delivered"))
     with transaction.atomic(using=router.db_for_write(ShippingInfo)):
-        payment = _locked_payment(reference, body["order_key"])
-        call = _upload_call(payment, body, reupload)
+        payment, created = _locked_payment(reference, body["order_key"])
+        # A payment new to this transaction has no calls to read.
+        call = _upload_call(payment, body, reupload, [] if created else _taken(payment))
         info = ShippingInfo(
             payment=payment,
             order_id=reference,
