@@ -15,11 +15,6 @@ from django_wxlogistics import services
 from django_wxlogistics.delivery import Outcome
 from django_wxlogistics.enums import PushVerdict
 from django_wxlogistics.models import InboundEvent, Payment
-from django_wxlogistics.signals import (
-    wechat_api_access_reminder,
-    wechat_order_settled,
-    wechat_shipping_reminder,
-)
 from example_project.shop.models import Order
 from tests.events.pushes import APPID, KEY, TOKEN, push_settings
 from tests.factories import OrderFactory
@@ -33,28 +28,6 @@ SETTLEMENT = "trade_manage_order_settlement"
 
 def at(seconds: int) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
-
-
-@pytest.fixture
-def received():
-    """Every (signal name, arguments) sent while the test runs (by the live server's thread)."""
-    calls: list[tuple[str, dict]] = []
-    signals = {
-        "settled": wechat_order_settled,
-        "shipping": wechat_shipping_reminder,
-        "access": wechat_api_access_reminder,
-    }
-    receivers = {}
-    for name, signal in signals.items():
-
-        def receiver(sender, name=name, **kwargs):
-            calls.append((name, kwargs))
-
-        receivers[name] = receiver
-        signal.connect(receiver, weak=False)
-    yield calls
-    for name, signal in signals.items():
-        signal.disconnect(receivers[name])
 
 
 @pytest.fixture

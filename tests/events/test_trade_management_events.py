@@ -10,11 +10,7 @@ import pytest
 from django_wxlogistics.enums import PushVerdict
 from django_wxlogistics.events.trade_management import TradeNotice
 from django_wxlogistics.models import InboundEvent, Payment
-from django_wxlogistics.signals import (
-    wechat_api_access_reminder,
-    wechat_order_settled,
-    wechat_shipping_reminder,
-)
+from django_wxlogistics.signals import wechat_shipping_reminder
 from tests.events.pushes import event
 
 pytestmark = pytest.mark.django_db
@@ -67,28 +63,6 @@ REMIND_ACCESS_API = {
 
 def at(seconds: int) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
-
-
-@pytest.fixture
-def received():
-    """Every (signal name, arguments) sent while the test runs."""
-    calls: list[tuple[str, dict]] = []
-    signals = {
-        "settled": wechat_order_settled,
-        "shipping": wechat_shipping_reminder,
-        "access": wechat_api_access_reminder,
-    }
-    receivers = {}
-    for name, signal in signals.items():
-
-        def receiver(sender, name=name, **kwargs):
-            calls.append((name, kwargs))
-
-        receivers[name] = receiver
-        signal.connect(receiver, weak=False)
-    yield calls
-    for name, signal in signals.items():
-        signal.disconnect(receivers[name])
 
 
 def assert_answered_success(response) -> None:
