@@ -7,18 +7,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from .exceptions import (
-    AccessTokenError,
-    ConfigurationError,
-    InvalidCredentials,
-    InvalidWaybillToken,
-    NetworkError,
-    RateLimited,
-    TransientError,
-    WaybillNotFound,
-    WeChatError,
-)
+from .exceptions import ConfigurationError, InvalidWaybillToken, WaybillNotFound, WeChatError
 from .redaction import redact
+from .wechat_error_words import wechat_error_message
 
 
 def contact_error_message(exc: BaseException) -> str:
@@ -39,26 +30,7 @@ def contact_error_message(exc: BaseException) -> str:
             )
             % params
         )
-    if isinstance(exc, NetworkError):
-        return _("WeChat could not be reached. Try again in a moment.")
-    if isinstance(exc, RateLimited):
-        return _("WeChat is rate limiting this app (%(errcode)s). Try again in a minute.") % params
-    if isinstance(exc, TransientError):
-        if code is None:
-            return _("WeChat is not answering. Try again in a moment.")
-        return _("WeChat is busy (%(errcode)s). Try again in a moment.") % params
-    if isinstance(exc, (AccessTokenError, InvalidCredentials)) and code is not None:
-        return (
-            _("WeChat refused the app's credentials (%(errcode)s). Check WXLOGISTICS APPID and APPSECRET.")
-            % params
-        )
-    if isinstance(exc, ConfigurationError):
-        return _("The WeChat logistics settings are incomplete: %(problem)s") % {"problem": exc.setting_name}
-    if isinstance(exc, WeChatError):
-        if code is None:
-            return _("WeChat answered with an error.")
-        return _("WeChat answered with errcode %(errcode)s.") % params
-    return _("The contacts could not be loaded.")
+    return wechat_error_message(exc, _("The contacts could not be loaded."))
 
 
 def contact_error_detail(exc: BaseException, *secrets: str) -> str:

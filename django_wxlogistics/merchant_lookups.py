@@ -20,21 +20,12 @@ from django.utils.translation import gettext as _
 
 from .client import get_client
 from .contact_masks import mask_contact
-from .exceptions import (
-    AccessTokenError,
-    ConfigurationError,
-    InvalidCredentials,
-    InvalidRequestData,
-    NetworkError,
-    PaymentNotYetKnown,
-    RateLimited,
-    TransientError,
-    WeChatError,
-)
+from .exceptions import InvalidRequestData, PaymentNotYetKnown
 from .masking import encodable
 from .merchant_answers import Carrier, OrderState, PaymentOrder
 from .models import Payment
 from .shipping_fields import DeliveryMode, LogisticsType
+from .wechat_error_words import wechat_error_message
 
 __all__ = [
     "Carrier",
@@ -303,23 +294,4 @@ def wechat_order_error_message(exc: BaseException) -> str:
             "WeChat cannot be asked about this payment: it needs a transaction ID, or a merchant number "
             "and an out_trade_no."
         )
-    if isinstance(exc, NetworkError):
-        return _("WeChat could not be reached. Try again in a moment.")
-    if isinstance(exc, RateLimited):
-        return _("WeChat is rate limiting this app (%(errcode)s). Try again in a minute.") % params
-    if isinstance(exc, TransientError):
-        if code is None:
-            return _("WeChat is not answering. Try again in a moment.")
-        return _("WeChat is busy (%(errcode)s). Try again in a moment.") % params
-    if isinstance(exc, (AccessTokenError, InvalidCredentials)) and code is not None:
-        return (
-            _("WeChat refused the app's credentials (%(errcode)s). Check WXLOGISTICS APPID and APPSECRET.")
-            % params
-        )
-    if isinstance(exc, ConfigurationError):
-        return _("The WeChat logistics settings are incomplete: %(problem)s") % {"problem": exc.setting_name}
-    if isinstance(exc, WeChatError):
-        if code is None:
-            return _("WeChat answered with an error.")
-        return _("WeChat answered with errcode %(errcode)s.") % params
-    return _("WeChat's answer could not be loaded.")
+    return wechat_error_message(exc, _("WeChat's answer could not be loaded."))
