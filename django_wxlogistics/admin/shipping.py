@@ -84,7 +84,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     class Media:
         css = {"all": ["django_wxlogistics/admin/wxlogistics.css"]}
-        js = ["django_wxlogistics/admin/wechat_order_panel.js"]
+        js = ["django_wxlogistics/admin/panel_loader.js", "django_wxlogistics/admin/wechat_order_panel.js"]
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(RETRY_SHIPPING_PERMISSION)

@@ -77,7 +77,7 @@ class WaybillAdmin(InputChecks, GuardedModelAdmin):
 
     class Media:
         css = {"all": ["django_wxlogistics/admin/wxlogistics.css"]}
-        js = ["django_wxlogistics/admin/contact_panel.js"]
+        js = ["django_wxlogistics/admin/panel_loader.js", "django_wxlogistics/admin/contact_panel.js"]
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[WaybillChangeList]:
         return WaybillChangeList
