@@ -51,6 +51,28 @@ def admin_client_api(db: None, django_user_model: Any) -> APIClient:
     return client
 
 
+class ThrottleClock:
+    """A throttle's clock (DRF's ``SimpleRateThrottle.timer``), moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def stop_throttle_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[type], ThrottleClock]:
+    """``stop_throttle_clock(ContactRateThrottle)``: that throttle's clock, for the test to move."""
+
+    def stop(throttle: type) -> ThrottleClock:
+        clock = ThrottleClock()
+        monkeypatch.setattr(throttle, "timer", clock)
+        return clock
+
+    return stop
+
+
 def assert_no_token(response: Any, *secrets: str) -> None:
     """The waybill token (and any other secret named) is nowhere in the response."""
     body = response.content.decode()

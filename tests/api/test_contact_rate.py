@@ -22,27 +22,16 @@ from django_wxlogistics.conf import parse_contact_rate
 from django_wxlogistics.models import ContactAccess, Waybill
 from django_wxlogistics.sandbox.control import SandboxControl
 from django_wxlogistics.throttling import ContactRateThrottle
+from tests.api.conftest import ThrottleClock
 from tests.factories import WaybillFactory
 
 FRAGMENT = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
 SENDER_MOBILE = "18666666666"
 
 
-class Clock:
-    """The throttle's clock (DRF's ``SimpleRateThrottle.timer``), moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(ContactRateThrottle, "timer", clock)
-    return clock
+def clock(stop_throttle_clock: Callable[[type], ThrottleClock]) -> ThrottleClock:
+    return stop_throttle_clock(ContactRateThrottle)
 
 
 @pytest.fixture
@@ -85,7 +74,11 @@ def clients_of(user: Any) -> tuple[APIClient, Client]:
 
 
 def test_lookups_beyond_the_rate_get_429_and_ask_wechat_nothing(
-    make_user: Callable[..., Any], waybill: Waybill, wechat_sandbox: SandboxControl, clock: Clock, rate: Any
+    make_user: Callable[..., Any],
+    waybill: Waybill,
+    wechat_sandbox: SandboxControl,
+    clock: ThrottleClock,
+    rate: Any,
 ) -> None:
     rate("3/min")
     api, _ = clients_of(make_user("view_waybill", "view_contact"))
@@ -118,7 +111,7 @@ def test_masked_lookups_spend_the_quota_and_count_too(
     client_for: Callable[..., APIClient],
     waybill: Waybill,
     wechat_sandbox: SandboxControl,
-    clock: Clock,
+    clock: ThrottleClock,
     rate: Any,
 ) -> None:
     rate("2/min")
@@ -128,7 +121,11 @@ def test_masked_lookups_spend_the_quota_and_count_too(
 
 
 def test_admin_and_api_share_one_counter_per_user(
-    make_user: Callable[..., Any], waybill: Waybill, wechat_sandbox: SandboxControl, clock: Clock, rate: Any
+    make_user: Callable[..., Any],
+    waybill: Waybill,
+    wechat_sandbox: SandboxControl,
+    clock: ThrottleClock,
+    rate: Any,
 ) -> None:
     rate("2/min")
     api, admin = clients_of(make_user("view_waybill", "view_contact", username="auditor", is_staff=True))
@@ -160,7 +157,7 @@ def test_admin_and_api_share_one_counter_per_user(
 
 
 def test_refused_lookups_are_in_the_users_language(
-    make_user: Callable[..., Any], waybill: Waybill, clock: Clock, rate: Any, settings: Any
+    make_user: Callable[..., Any], waybill: Waybill, clock: ThrottleClock, rate: Any, settings: Any
 ) -> None:
     rate("1/min")
     api, admin = clients_of(make_user("view_waybill", is_staff=True))
@@ -178,7 +175,7 @@ def test_lookups_that_never_reach_wechat_are_not_counted(
     client_for: Callable[..., APIClient],
     waybill: Waybill,
     wechat_sandbox: SandboxControl,
-    clock: Clock,
+    clock: ThrottleClock,
     rate: Any,
 ) -> None:
     rate("1/min")
@@ -195,7 +192,7 @@ def test_the_default_is_30_a_minute_and_none_turns_the_limit_off(
     client_for: Callable[..., APIClient],
     waybill: Waybill,
     wechat_sandbox: SandboxControl,
-    clock: Clock,
+    clock: ThrottleClock,
     settings: Any,
     rate: Any,
 ) -> None:
@@ -221,7 +218,7 @@ def test_a_bad_rate_names_the_setting_and_asks_wechat_nothing(
 
 
 def test_the_counter_lives_in_djangos_cache(
-    django_user_model: Any, waybill: Waybill, monkeypatch: pytest.MonkeyPatch, clock: Clock, rate: Any
+    django_user_model: Any, waybill: Waybill, monkeypatch: pytest.MonkeyPatch, clock: ThrottleClock, rate: Any
 ) -> None:
     # Django's default cache (Redis under CI), as DRF's throttles use: every process shares it.
     monkeypatch.setattr(ContactRateThrottle, "cache", default_cache)

@@ -14,6 +14,7 @@ from django_wxlogistics import delivery, services
 from django_wxlogistics.models import Payment
 from django_wxlogistics.sandbox.control import SandboxControl
 from django_wxlogistics.throttling import WeChatLookupRateThrottle
+from tests.api.conftest import ThrottleClock
 from tests.shipping.helpers import deliver, upload_fields
 
 PAYMENTS = "/wxlogistics/api/payments/"
@@ -35,21 +36,9 @@ def known(sandbox: SandboxControl, payment: dict[str, Any]) -> Payment:
     return Payment.objects.create(order_id="SO-API-1", transaction_id=payment["transaction_id"])
 
 
-class Clock:
-    """The throttle's clock (DRF's ``SimpleRateThrottle.timer``), moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(WeChatLookupRateThrottle, "timer", clock)
-    return clock
+def clock(stop_throttle_clock: Callable[[type], ThrottleClock]) -> ThrottleClock:
+    return stop_throttle_clock(WeChatLookupRateThrottle)
 
 
 def test_the_order_state_moves_to_shipped_once_the_upload_is_sent(clerk, sandbox, payment, order):
