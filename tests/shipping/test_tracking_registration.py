@@ -21,26 +21,19 @@ from django_wxlogistics.models import ShippingInfo
 from django_wxlogistics.shipping_orders import trace_fields
 from django_wxlogistics.signals import waybill_tracked
 from tests.shipping.helpers import deliver_many, upload_fields
-from tests.shipping.test_status_changes import ACTIONS, send
+from tests.shipping.test_status_changes import ACTIONS, PaidOrder, send
 
 pytestmark = pytest.mark.django_db
 
-PHONE = "18912341234"
+PHONE = PaidOrder.receiver_phone  # the orders' receiver, never to be logged
 PICTURE = "https://shop.example.com/goods/hub.jpg"
 CONFIRMED = 3
 
 
 @dataclass
-class TrackedOrder:
+class TrackedOrder(PaidOrder):
     """A shop's order as the default adapters read it, with what the tracking component shows."""
 
-    number: str
-    wechat_transaction_id: str = ""
-    payer_openid: str = ""
-    tracking_number: str = "SF1400000000001"
-    carrier_code: str = "SF"
-    item_desc: str = "微信气泡狗集线器*1"
-    receiver_phone: str = PHONE
     goods_img_url: str = PICTURE
     order_detail_path: str = "pages/orders/detail?number=SO-T1"
     extra: dict[str, Any] = field(default_factory=dict)
