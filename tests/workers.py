@@ -39,10 +39,11 @@ def use_broker(app: Any, url: str) -> None:
 
 
 @contextmanager
-def celery_worker(sandbox_url: str, log_dir: Path, *, beat: bool = False) -> Iterator[None]:
-    """redis-server and one Celery worker on it, calling the sandbox at ``sandbox_url`` (with
-    ``beat``, Celery beat too: the sweeper every second); inside, this process publishes to the
-    same broker. Every process is stopped by its pid on the way out."""
+def celery_worker(sandbox_url: str, log_dir: Path, *, beat: bool = False) -> Iterator[Process]:
+    """redis-server and one Celery worker on it (given to the block, for its log), calling the
+    sandbox at ``sandbox_url`` (with ``beat``, Celery beat too: the sweeper every second);
+    inside, this process publishes to the same broker. Every process is stopped by its pid on
+    the way out."""
     from django_wxlogistics.tasks import push_trace_event
 
     if connection.vendor != "postgresql":
@@ -67,12 +68,13 @@ def celery_worker(sandbox_url: str, log_dir: Path, *, beat: bool = False) -> Ite
         wait_for_port(port)
         started.append(Process("worker", worker, env, log_dir).start())
         wait_for_log(started[-1], "ready.")
+        worker_process = started[-1]
         if beat:
             argv = celery_argv("beat", "-l", "INFO", "-s", str(log_dir / "beat-schedule"))
             started.append(Process("beat", argv, env, log_dir).start())
         use_broker(app, broker)
         try:
-            yield
+            yield worker_process
         finally:
             app.pool.force_close_all()
             use_broker(app, old_broker)

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from django_wxlogistics import delivery
 from django_wxlogistics.enums import EventState
 from django_wxlogistics.models import ShippingInfo, TraceEvent
+from tests.workers import database_url
 
 from .processes import (
     ROOT,
@@ -52,12 +52,6 @@ WORKER_PROCESSES = 4
 PUSH_CONCURRENCY = 8
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 def _worker(name: str, env: dict[str, str], log_dir: Path) -> Process:
@@ -167,7 +161,7 @@ def test_every_event_reaches_wechat_once_in_order_through_faults_kills_and_a_bro
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.pipeline.worker_settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "WXL_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
         "WXL_API_BASE_URL": f"http://127.0.0.1:{sandbox_port}",
         "WXL_SWEEP_INTERVAL": "1",
