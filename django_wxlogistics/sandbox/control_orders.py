@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 from .order_events import ORDER_FIELDS
 from .orders import OrderError, cancel_order, place_order, repeat_order
-from .replies import Reply, json_object, json_reply, redirect
+from .replies import Reply, json_object, json_reply, page_form, redirect
 
 if TYPE_CHECKING:
     from .state import SandboxState
@@ -79,26 +79,17 @@ def route_orders(
     return None
 
 
-def _same_origin(headers: Mapping[str, str]) -> bool:
-    """A form posted from the sandbox's own page (a browser sends Origin with every POST)."""
-    origin = headers.get("Origin")
-    if not origin:
-        return True  # not a browser's cross-site request: curl, a test, an old browser
-    return urlsplit(origin).netloc == headers.get("Host", "")
-
-
 def route_page_forms(
     state: SandboxState, method: str, path: str, raw: bytes, headers: Mapping[str, str]
 ) -> Reply | None:
     """The page's forms (place, push again, cancel): do it, then show the page again."""
     if method != "POST" or not path.startswith("/page/"):
         return None
-    if not _same_origin(headers):
-        return json_reply({"error": "the sandbox's forms are posted from its own page only"}, status=403)
-    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
-    lang = form.get("lang", "zh")
+    posted = page_form(raw, headers)
+    if isinstance(posted, Reply):
+        return posted
+    form, back = posted
     fault = form.get("fault") or None
-    back = f"/__sandbox__/?lang={quote(lang)}"
     try:
         if path == "/page/orders":
             receiver = {k: form[k].strip() for k in FORM_RECEIVER if form.get(k, "").strip()}

@@ -6,24 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 from .payments import PaymentConflict
-from .replies import Reply, json_object, json_reply, redirect
+from .replies import Reply, json_object, json_reply, only_fields, page_form, redirect
 
 if TYPE_CHECKING:
     from .state import SandboxState
 
 #: POST /payments/<transaction_id>/<action>: what each does, and the body field it takes
 PAYMENT_ACTIONS = ("refund", "confirm", "settle", "state", "unknown")
-
-
-def _only(data: dict[str, Any], *allowed: str) -> None:
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValueError(
-            f"unknown field(s) {', '.join(sorted(unknown))}; use {', '.join(allowed) or 'an empty body'}"
-        )
 
 
 def _answer(key: str, run: Callable[[], Any], status: int = 200) -> Reply:
@@ -39,16 +31,16 @@ def _payment_action(state: SandboxState, transaction_id: str, action: str, raw: 
     book = state.merchant.payments
     data = json_object(raw)
     if action == "state":
-        _only(data, "state")
+        only_fields(data, "state")
         if "state" not in data:
             raise ValueError('give "state": the order_state to set, e.g. 6')
         return _answer("payment", lambda: book.set_state(transaction_id, data["state"]))
     if action == "unknown":
-        _only(data, "seconds")
+        only_fields(data, "seconds")
         if "seconds" not in data:
             raise ValueError('give "seconds": how long WeChat answers 10060001 for the payment')
         return _answer("payment", lambda: book.set_unknown(transaction_id, data["seconds"]))
-    _only(data)
+    only_fields(data)
     run = {"refund": book.refund, "confirm": book.user_confirm, "settle": book.settle}[action]
     return _answer("payment", lambda: run(transaction_id))
 
@@ -90,7 +82,7 @@ def route_payments(
             return json_reply({"carriers": merchant.carriers.delivery_list()})
         if method == "POST":
             data = json_object(raw)
-            _only(data, "delivery_id", "delivery_name")
+            only_fields(data, "delivery_id", "delivery_name")
             carrier = merchant.carriers.add(data.get("delivery_id"), data.get("delivery_name"))
             return json_reply({"carrier": carrier}, status=201)
     if path == "/tracked" and method == "GET":
@@ -102,15 +94,9 @@ def route_payments(
             return _answer("waybill", lambda: merchant.tracking.waybill_dict(waybill_id))
         if method == "POST" and action == "status":
             data = json_object(raw)
-            _only(data, "status")
+            only_fields(data, "status")
             return _answer("waybill", lambda: merchant.tracking.set_status(waybill_id, data.get("status")))
     return None
-
-
-def _same_origin(headers: Mapping[str, str]) -> bool:
-    """A form posted from the sandbox's own page (a browser sends Origin with every POST)."""
-    origin = headers.get("Origin")
-    return not origin or urlsplit(origin).netloc == headers.get("Host", "")
 
 
 def _page_form(
@@ -119,10 +105,10 @@ def _page_form(
     """The page's payment forms (create, refund, the payer's receipt, settle, a parcel's status)."""
     if method != "POST":
         return None
-    if not _same_origin(headers):
-        return json_reply({"error": "the sandbox's forms are posted from its own page only"}, status=403)
-    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
-    back = f"/__sandbox__/?lang={quote(form.get('lang', 'zh'))}"
+    posted = page_form(raw, headers)
+    if isinstance(posted, Reply):
+        return posted
+    form, back = posted
     book = state.merchant.payments
     try:
         if path == "/page/payments":

@@ -6,25 +6,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import quote, unquote
 
-from .control_payments import _same_origin
 from .payments import PaymentConflict
-from .replies import Reply, json_object, json_reply, redirect
+from .replies import Reply, json_object, json_reply, only_fields, page_form, redirect
 
 if TYPE_CHECKING:
     from .state import SandboxState
 
 #: how long POST /trade_pushes/wait waits unless told, and at most
 WAIT_DEFAULT, WAIT_MOST = 10.0, 60.0
-
-
-def _only(data: dict[str, Any], *allowed: str) -> None:
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValueError(
-            f"unknown field(s) {', '.join(sorted(unknown))}; use {', '.join(allowed) or 'an empty body'}"
-        )
 
 
 def _transaction_id(data: dict[str, Any], required: bool) -> str | None:
@@ -68,11 +59,11 @@ def route_trade_pushes(
     action = path[len("/trade_pushes/") :]
     data = json_object(raw)
     if action == "wait":
-        _only(data, "timeout")
+        only_fields(data, "timeout")
         idle = pushes.wait(_timeout(data))
         return json_reply({"idle": idle, "trade_pushes": pushes.push_list()})
     if action == "remind_shipping":
-        _only(data, "transaction_id")
+        only_fields(data, "transaction_id")
         transaction_id = _transaction_id(data, required=False)
         if transaction_id is not None:
             return _queued(lambda: pushes.remind_shipping(transaction_id))
@@ -81,12 +72,12 @@ def route_trade_pushes(
             raise ValueError(missing)
         return json_reply({"trade_pushes": pushes.remind_due()}, status=202)
     if action == "order_settlement":
-        _only(data, "transaction_id")
+        only_fields(data, "transaction_id")
         transaction_id = _transaction_id(data, required=True)
         assert transaction_id is not None
         return _queued(lambda: pushes.order_settlement(transaction_id))
     if action == "remind_access_api":
-        _only(data, "msg")
+        only_fields(data, "msg")
         return _queued(lambda: pushes.remind_access_api(data.get("msg")))
     return None
 
@@ -97,10 +88,10 @@ def _page_form(
     """The page's push buttons: a payment's shipping reminder, the reminders due, the API reminder."""
     if method != "POST":
         return None
-    if not _same_origin(headers):
-        return json_reply({"error": "the sandbox's forms are posted from its own page only"}, status=403)
-    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
-    back = f"/__sandbox__/?lang={quote(form.get('lang', 'zh'))}"
+    posted = page_form(raw, headers)
+    if isinstance(posted, Reply):
+        return posted
+    form, back = posted
     pushes = state.trade_pushes
     action, _, transaction_id = path[len("/page/trade_pushes/") :].partition("/")
     transaction_id = unquote(transaction_id)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
@@ -26,6 +28,26 @@ def json_object(raw: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError("the body must be a JSON object")
     return data
+
+
+def only_fields(data: dict[str, Any], *allowed: str) -> None:
+    """Raises ValueError, with the message the caller answers 400 with, for a field not ``allowed``."""
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValueError(
+            f"unknown field(s) {', '.join(sorted(unknown))}; use {', '.join(allowed) or 'an empty body'}"
+        )
+
+
+def page_form(raw: bytes, headers: Mapping[str, str]) -> tuple[dict[str, str], str] | Reply:
+    """The fields of a form posted from the sandbox's page, and the page to show again after it
+    (in the form's language); a form posted from another site is answered 403."""
+    origin = headers.get("Origin")
+    # No Origin: not a browser's cross-site request (curl, a test, an old browser).
+    if origin and urlsplit(origin).netloc != headers.get("Host", ""):
+        return json_reply({"error": "the sandbox's forms are posted from its own page only"}, status=403)
+    form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    return form, f"/__sandbox__/?lang={quote(form.get('lang', 'zh'))}"
 
 
 class Reply:
