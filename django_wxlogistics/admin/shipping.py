@@ -19,12 +19,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..contact_errors import contact_error_detail
-from ..exceptions import ConfigurationError, WeChatError
 from ..models import Payment, ShippingInfo
 from ..redaction import get_logger
 from ..services import (
-    WeChatOrder,
     carrier_list,
     retry_failed_shipping_info,
     wechat_order,
@@ -33,6 +30,7 @@ from ..services import (
 from ..throttling import too_many_wechat_lookups_message, wechat_lookup_wait
 from .audit import ReadOnlyAdmin
 from .columns import DeliveryColumns
+from .on_demand import ask_wechat, lookup_error, panel_response
 
 logger = get_logger(__name__)
 
@@ -42,26 +40,9 @@ RETRY_SHIPPING_PERMISSION = "django_wxlogistics.change_shippinginfo"
 #: The model permission that shows a payment's calls on its page, as the calls' own list does.
 VIEW_SHIPPING_PERMISSION = "django_wxlogistics.view_shippinginfo"
 
-#: The header the panel's script sends: answer with the panel alone, not a whole page.
-FRAGMENT_HEADER = "X-Requested-With"
-
-
-def _fragment(request: HttpRequest) -> bool:
-    return request.headers.get(FRAGMENT_HEADER) == "XMLHttpRequest"
-
 
 def _lookup_error(exc: Exception, what: str, key: str) -> tuple[str, str]:
-    """(message, technical detail) of a failed look-up at WeChat; logged, never a secret shown."""
-    if isinstance(exc, (WeChatError, ConfigurationError)):
-        # The exception's text is already free of secrets; the class says what went wrong.
-        logger.info("%s of %s could not be loaded: %s", what, key, exc)
-        return wechat_order_error_message(exc), contact_error_detail(exc)
-    # e.g. a database or cache error: a panel that says so, not a 500. The traceback goes
-    # through the logger's RedactingFilter; the message names no secret.
-    logger.exception(
-        "%s of %s could not be loaded in the admin: unexpected %s.", what, key, type(exc).__name__
-    )
-    return wechat_order_error_message(exc), ""
+    return lookup_error(exc, wechat_order_error_message, logger, what, key)
 
 
 @admin.register(Payment)
@@ -151,40 +132,34 @@ class PaymentAdmin(ReadOnlyAdmin):
             raise Http404(_("There is no payment with this ID."))
         if not self.has_view_permission(request, payment):
             raise PermissionDenied
-        order: WeChatOrder | None = None
-        error = error_detail = ""
-        wait: int | None = None
-        try:
-            # Counted with the API's lookups at WeChat; a refused one asks WeChat nothing.
-            wait = wechat_lookup_wait(request)
-            if wait is not None:
-                error = too_many_wechat_lookups_message(wait)
-            else:
-                order = wechat_order(payment)
-        except Exception as exc:
-            error, error_detail = _lookup_error(exc, "WeChat's view", f"payment {payment}")
+        asked = ask_wechat(
+            request,
+            lambda: wechat_order(payment),
+            wait=wechat_lookup_wait,
+            too_many=too_many_wechat_lookups_message,
+            message=wechat_order_error_message,
+            logger=logger,
+            what="WeChat's view",
+            key=f"payment {payment}",
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": payment,
             "title": _("WeChat's view of payment %(payment)s") % {"payment": payment},
-            "order": order,
+            "order": asked.answer,
             "asked_at": timezone.now(),
-            "error": error,
-            "error_detail": error_detail,
+            "error": asked.error,
+            "error_detail": asked.error_detail,
             "wechat_order_url": request.path,
-            "standalone": not _fragment(request),
         }
-        template = (
-            "admin/django_wxlogistics/payment/wechat_order.html"
-            if context["standalone"]
-            else "django_wxlogistics/admin/wechat_order_panel.html"
+        return panel_response(
+            request,
+            context,
+            "admin/django_wxlogistics/payment/wechat_order.html",
+            "django_wxlogistics/admin/wechat_order_panel.html",
+            asked.wait,
         )
-        response = TemplateResponse(request, template, context)
-        if wait is not None:
-            response.status_code = 429
-            response["Retry-After"] = str(wait)
-        return response
 
     def retry_call_view(self, request: HttpRequest, object_id: str, info_id: int) -> HttpResponse:
         """Retry one failed call of the payment, from its page."""

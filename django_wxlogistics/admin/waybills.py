@@ -18,10 +18,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ..contact_errors import contact_error_detail, contact_error_message
+from ..contact_errors import contact_error_message
 from ..contacts import Contact
 from ..enums import AccessChannel
-from ..exceptions import ConfigurationError, WeChatError
 from ..models import TraceEvent, Waybill
 from ..redaction import get_logger
 from ..services import (
@@ -37,13 +36,10 @@ from .base import GuardedModelAdmin
 from .changelists import CappedPaginator, InputChecks, WaybillChangeList
 from .filters import HasFailedEventsFilter
 from .forms import TraceEventActionForm, WaybillForm
+from .on_demand import Asked, ask_wechat, panel_response
 from .trace_events import ADD_EVENT_PERMISSION, CHANGE_EVENT_PERMISSION, VIEW_EVENT_PERMISSION
 
 logger = get_logger(__name__)
-
-#: The header the panel's script sends: answer with the panel alone, not a whole page.
-FRAGMENT_HEADER = "X-Requested-With"
-
 
 #: What WeChat's order placement and cancellation events set: shown, read-only.
 WECHAT_ORDER = gettext_lazy("WeChat's order")
@@ -183,34 +179,26 @@ class WaybillAdmin(InputChecks, GuardedModelAdmin):
         reveal = request.method == "POST"
         if reveal and not can_view_contact(request.user):
             raise PermissionDenied
-        contact: Contact | None = None
-        error = error_detail = ""
-        wait: int | None = None
         if not waybill.has_token:
-            error = _(
-                "This waybill has no token, so WeChat cannot be asked for its contacts. "
-                "Set the Token from WeChat's order placement event."
+            asked: Asked[Contact] = Asked(
+                error=_(
+                    "This waybill has no token, so WeChat cannot be asked for its contacts. "
+                    "Set the Token from WeChat's order placement event."
+                )
             )
         else:
-            try:
-                # Counted with the API's lookups; a refused one asks WeChat nothing.
-                wait = contact_lookup_wait(request)
-                if wait is not None:
-                    error = too_many_lookups_message(wait)
-                else:
-                    contact = fetch_contact(waybill)
-            except (WeChatError, ConfigurationError) as exc:
-                # The exception's text is already free of secrets; the class says what went wrong.
-                logger.info("Contacts of waybill %s could not be loaded: %s", waybill.waybill_id, exc)
-                error, error_detail = contact_error_message(exc), contact_error_detail(exc, waybill.token)
-            except Exception as exc:  # e.g. the cache backend: a panel that says so, not a 500
-                # The traceback goes through the logger's RedactingFilter; the message names no secret.
-                logger.exception(
-                    "Contacts of waybill %s could not be loaded in the admin: unexpected %s.",
-                    waybill.waybill_id,
-                    type(exc).__name__,
-                )
-                error = contact_error_message(exc)
+            asked = ask_wechat(
+                request,
+                lambda: fetch_contact(waybill),
+                wait=contact_lookup_wait,
+                too_many=too_many_lookups_message,
+                message=contact_error_message,
+                logger=logger,
+                what="Contacts",
+                key=f"waybill {waybill.waybill_id}",
+                secrets=(waybill.token,),
+            )
+        contact = asked.answer
         if contact is not None and reveal:
             record_contact_access(waybill, request.user, AccessChannel.ADMIN)
         shown = contact if reveal else (contact.masked() if contact else None)
@@ -222,21 +210,17 @@ class WaybillAdmin(InputChecks, GuardedModelAdmin):
             "parties": [(_("Sender"), shown.sender), (_("Receiver"), shown.receiver)] if shown else [],
             "revealed": reveal and contact is not None,
             "can_reveal": can_view_contact(request.user),
-            "error": error,
-            "error_detail": error_detail,
+            "error": asked.error,
+            "error_detail": asked.error_detail,
             "contact_url": request.path,
-            "standalone": request.headers.get(FRAGMENT_HEADER) != "XMLHttpRequest",
         }
-        template = (
-            "admin/django_wxlogistics/waybill/contact.html"
-            if context["standalone"]
-            else "django_wxlogistics/admin/contact_panel.html"
+        return panel_response(
+            request,
+            context,
+            "admin/django_wxlogistics/waybill/contact.html",
+            "django_wxlogistics/admin/contact_panel.html",
+            asked.wait,
         )
-        response = TemplateResponse(request, template, context)
-        if wait is not None:
-            response.status_code = 429
-            response["Retry-After"] = str(wait)
-        return response
 
     def retry_event_view(self, request: HttpRequest, object_id: str, event_id: int) -> HttpResponse:
         if request.method != "POST":
