@@ -152,6 +152,33 @@ def read_reply(config: PushConfig, body: bytes) -> dict[str, Any]:
     return _parse(plaintext, config.format)
 
 
+def post_push(
+    config: PushConfig, query: dict[str, str], body: bytes
+) -> tuple[requests.Response | None, str | None, float]:
+    """POST a signed push (see :func:`signed_body`) to the shop once: its response (None when it
+    did not reply), what is wrong with it (no reply, or not HTTP 200) and how long it took, in ms."""
+    assert config.url is not None
+    started = time.perf_counter()
+    try:
+        response = requests.post(
+            config.url,
+            params=query,
+            data=body,
+            headers={"Content-Type": CONTENT_TYPES[config.format]},
+            timeout=config.timeout,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        # The exception's text repeats the URL and the signed query: the kind is enough to act on.
+        return None, f"no reply from the shop ({type(exc).__name__})", _ms_since(started)
+    error = None if response.status_code == 200 else f"the shop answered HTTP {response.status_code}"
+    return response, error, _ms_since(started)
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
 def push(config: PushConfig, fields: dict[str, Any], fault: str | None = None) -> dict[str, Any]:
     """POST ``fields`` to the shop and read its answer; the push as the push log keeps it.
 
@@ -181,26 +208,12 @@ def push(config: PushConfig, fields: dict[str, Any], fault: str | None = None) -
         "ok": False,
         "error": None,
     }
-    started = time.perf_counter()
-    try:
-        response = requests.post(
-            config.url,
-            params=query,
-            data=body,
-            headers={"Content-Type": CONTENT_TYPES[config.format]},
-            timeout=config.timeout,
-            allow_redirects=False,
-        )
-    except requests.RequestException as exc:
-        # The exception's text repeats the URL and the query: the kind is enough to act on.
-        record["error"] = f"no reply from the shop ({type(exc).__name__})"
-        record["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    response, record["error"], record["duration_ms"] = post_push(config, query, body)
+    if response is None:
         _log(record)
         return record
-    record["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
     record["status"] = response.status_code
-    if response.status_code != 200:
-        record["error"] = f"the shop answered HTTP {response.status_code}"
+    if record["error"]:
         record["raw_reply"] = response.text[:500]
         _log(record)
         return record

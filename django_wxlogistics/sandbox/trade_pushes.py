@@ -15,11 +15,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import requests
-
 from . import trade_events
 from .payments import WAITING, PaymentBook, PaymentConflict, SandboxPayment
-from .pusher import CONTENT_TYPES, PushConfig, signed_body
+from .pusher import PushConfig, post_push, signed_body
 
 logger = logging.getLogger("django_wxlogistics.sandbox")
 
@@ -292,28 +290,12 @@ def deliver(config: PushConfig, fields: dict[str, Any]) -> dict[str, Any]:
         "ok": False,
         "error": None,
     }
-    started = time.perf_counter()
-    try:
-        response = requests.post(
-            config.url,
-            params=query,
-            data=body,
-            headers={"Content-Type": CONTENT_TYPES[config.format]},
-            timeout=config.timeout,
-            allow_redirects=False,
-        )
-    except requests.RequestException as exc:
-        # The exception's text repeats the URL and the signed query: the kind is enough to act on.
-        attempt["error"] = f"no reply from the shop ({type(exc).__name__})"
-        attempt["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    response, attempt["error"], attempt["duration_ms"] = post_push(config, query, body)
+    if response is None:
         return attempt
-    attempt["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
     attempt["status"] = response.status_code
     attempt["reply"] = response.text[:500]
-    if response.status_code != 200:
-        attempt["error"] = f"the shop answered HTTP {response.status_code}"
-    elif response.content.strip() != SUCCESS:
+    if attempt["error"] is None and response.content.strip() != SUCCESS:
         attempt["error"] = f"the shop answered {response.text[:80]!r}, not 'success'"
-    else:
-        attempt["ok"] = True
+    attempt["ok"] = attempt["error"] is None
     return attempt
