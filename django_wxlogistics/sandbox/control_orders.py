@@ -83,10 +83,10 @@ def route_page_forms(
     state: SandboxState, method: str, path: str, raw: bytes, headers: Mapping[str, str]
 ) -> Reply | None:
     """The page's forms (place, push again, cancel): do it, then show the page again."""
-    if method != "POST" or not path.startswith("/page/"):
+    if not path.startswith("/page/"):
         return None
-    posted = page_form(raw, headers)
-    if isinstance(posted, Reply):
+    posted = page_form(method, raw, headers)
+    if not isinstance(posted, tuple):
         return posted
     form, back = posted
     fault = form.get("fault") or None

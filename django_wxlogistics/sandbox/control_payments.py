@@ -103,10 +103,8 @@ def _page_form(
     state: SandboxState, method: str, path: str, raw: bytes, headers: Mapping[str, str]
 ) -> Reply | None:
     """The page's payment forms (create, refund, the payer's receipt, settle, a parcel's status)."""
-    if method != "POST":
-        return None
-    posted = page_form(raw, headers)
-    if isinstance(posted, Reply):
+    posted = page_form(method, raw, headers)
+    if not isinstance(posted, tuple):
         return posted
     form, back = posted
     book = state.merchant.payments

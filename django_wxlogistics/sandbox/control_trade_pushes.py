@@ -86,10 +86,8 @@ def _page_form(
     state: SandboxState, method: str, path: str, raw: bytes, headers: Mapping[str, str]
 ) -> Reply | None:
     """The page's push buttons: a payment's shipping reminder, the reminders due, the API reminder."""
-    if method != "POST":
-        return None
-    posted = page_form(raw, headers)
-    if isinstance(posted, Reply):
+    posted = page_form(method, raw, headers)
+    if not isinstance(posted, tuple):
         return posted
     form, back = posted
     pushes = state.trade_pushes

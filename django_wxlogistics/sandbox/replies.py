@@ -39,9 +39,14 @@ def only_fields(data: dict[str, Any], *allowed: str) -> None:
         )
 
 
-def page_form(raw: bytes, headers: Mapping[str, str]) -> tuple[dict[str, str], str] | Reply:
+def page_form(
+    method: str, raw: bytes, headers: Mapping[str, str]
+) -> tuple[dict[str, str], str] | Reply | None:
     """The fields of a form posted from the sandbox's page, and the page to show again after it
-    (in the form's language); a form posted from another site is answered 403."""
+    (in the form's language); a form posted from another site is answered 403, and anything but
+    a POST is no form (None)."""
+    if method != "POST":
+        return None
     origin = headers.get("Origin")
     # No Origin: not a browser's cross-site request (curl, a test, an old browser).
     if origin and urlsplit(origin).netloc != headers.get("Host", ""):
