@@ -328,6 +328,14 @@ def _state_field() -> serializers.ChoiceField:
     )
 
 
+def _payment_key_field(source: str) -> serializers.CharField:
+    return serializers.CharField(
+        source=source,
+        read_only=True,
+        help_text=_("The payment as WeChat knows it: its transaction_id, or mchid/out_trade_no."),
+    )
+
+
 @extend_schema_field({"type": "string", "enum": [*ShippingCall.values, ""]})
 class LatestCallField(serializers.CharField):
     """``latest_call``: one of the calls, or empty; described without an enum of its own, which
@@ -347,20 +355,13 @@ class PaymentCallSerializer(ISODates, serializers.ModelSerializer):
         extra_kwargs = _SHIPPING_INFO_HELP
 
 
-class ShippingInfoSerializer(AnswerAsAllowed, ISODates, serializers.ModelSerializer):
+class ShippingInfoSerializer(AnswerAsAllowed, PaymentCallSerializer):
     """A shipping-information call for a payment, with its state and WeChat's answer."""
 
     brief_fields = ("id", "state")
-    call_label = serializers.CharField(source="get_call_display", read_only=True)
-    state = _state_field()
-    payment_key = serializers.CharField(
-        source="payment.__str__",
-        read_only=True,
-        help_text=_("The payment as WeChat knows it: its transaction_id, or mchid/out_trade_no."),
-    )
+    payment_key = _payment_key_field("payment.__str__")
 
-    class Meta:
-        model = ShippingInfo
+    class Meta(PaymentCallSerializer.Meta):
         fields = ["id", "order_id", "payment", "payment_key", *_SHIPPING_INFO_FIELDS[1:]]
         read_only_fields = fields
         extra_kwargs = {
@@ -373,11 +374,7 @@ class ShippingInfoSerializer(AnswerAsAllowed, ISODates, serializers.ModelSeriali
 class PaymentSerializer(ISODates, serializers.ModelSerializer):
     """A WeChat Pay payment of one of the shop's orders, with its shipping-information calls."""
 
-    key = serializers.CharField(
-        source="__str__",
-        read_only=True,
-        help_text=_("The payment as WeChat knows it: its transaction_id, or mchid/out_trade_no."),
-    )
+    key = _payment_key_field("__str__")
     latest_call = LatestCallField(
         read_only=True,
         help_text=_(
