@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from .payments import PaymentConflict
-from .replies import Reply, json_object, json_reply, only_fields, page_form, redirect
+from .replies import Reply, form_route, json_object, json_reply, only_fields, redirect
 
 if TYPE_CHECKING:
     from .state import SandboxState
@@ -99,14 +99,9 @@ def route_payments(
     return None
 
 
-def _page_form(
-    state: SandboxState, method: str, path: str, raw: bytes, headers: Mapping[str, str]
-) -> Reply | None:
+@form_route
+def _page_form(state: SandboxState, path: str, form: dict[str, str], back: str) -> Reply | None:
     """The page's payment forms (create, refund, the payer's receipt, settle, a parcel's status)."""
-    posted = page_form(method, raw, headers)
-    if not isinstance(posted, tuple):
-        return posted
-    form, back = posted
     book = state.merchant.payments
     try:
         if path == "/page/payments":

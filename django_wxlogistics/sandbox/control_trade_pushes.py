@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from .payments import PaymentConflict
-from .replies import Reply, json_object, json_reply, only_fields, page_form, redirect
+from .replies import Reply, form_route, json_object, json_reply, only_fields, redirect
 
 if TYPE_CHECKING:
     from .state import SandboxState
@@ -82,14 +82,9 @@ def route_trade_pushes(
     return None
 
 
-def _page_form(
-    state: SandboxState, method: str, path: str, raw: bytes, headers: Mapping[str, str]
-) -> Reply | None:
+@form_route
+def _page_form(state: SandboxState, path: str, form: dict[str, str], back: str) -> Reply | None:
     """The page's push buttons: a payment's shipping reminder, the reminders due, the API reminder."""
-    posted = page_form(method, raw, headers)
-    if not isinstance(posted, tuple):
-        return posted
-    form, back = posted
     pushes = state.trade_pushes
     action, _, transaction_id = path[len("/page/trade_pushes/") :].partition("/")
     transaction_id = unquote(transaction_id)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 
 OK: dict[str, Any] = {"errcode": 0, "errmsg": "ok"}
+
+State = TypeVar("State")
 
 
 def json_object(raw: bytes) -> dict[str, Any]:
@@ -53,6 +55,22 @@ def page_form(
         return json_reply({"error": "the sandbox's forms are posted from its own page only"}, status=403)
     form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
     return form, f"/__sandbox__/?lang={quote(form.get('lang', 'zh'))}"
+
+
+def form_route(
+    handle: Callable[[State, str, dict[str, str], str], Reply | None],
+) -> Callable[[State, str, str, bytes, Mapping[str, str]], Reply | None]:
+    """The route ``(state, method, path, raw, headers)`` of some of the page's forms, from
+    ``handle(state, path, form, back)`` called with what :func:`page_form` read."""
+
+    def route(state: State, method: str, path: str, raw: bytes, headers: Mapping[str, str]) -> Reply | None:
+        posted = page_form(method, raw, headers)
+        if not isinstance(posted, tuple):
+            return posted
+        form, back = posted
+        return handle(state, path, form, back)
+
+    return route
 
 
 class Reply:
