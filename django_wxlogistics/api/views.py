@@ -107,6 +107,24 @@ def _ordering(*fields: str) -> Any:
     )
 
 
+def _listed(serializer: type[serializers.Serializer], summary: Any, *parameters: OpenApiParameter) -> Any:
+    """The OpenAPI of a list: a page of ``serializer``, or 400 for a bad filter."""
+    return extend_schema(
+        summary=summary,
+        parameters=list(parameters),
+        responses={200: serializer, **documented(400, 401, 403, 404)},
+    )
+
+
+def _shown(serializer: type[serializers.Serializer], summary: Any, *parameters: OpenApiParameter) -> Any:
+    """The OpenAPI of showing one object: ``serializer``, or 404."""
+    return extend_schema(
+        summary=summary,
+        parameters=list(parameters),
+        responses={200: serializer, **documented(401, 403, 404)},
+    )
+
+
 def answer_as_allowed(serializer: type[AnswerAsAllowed]) -> Any:
     """The OpenAPI response of a write: the whole object, or only its ``brief_fields``."""
     fields = serializer().fields
@@ -149,20 +167,14 @@ class APIViewSet(HostIndependent, viewsets.GenericViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary=_("List waybills"),
-        parameters=[_ordering("created_at", "updated_at", "waybill_id", "order_id")],
-        responses={200: WaybillSerializer, **documented(400, 401, 403, 404)},
+    list=_listed(
+        WaybillSerializer, _("List waybills"), _ordering("created_at", "updated_at", "waybill_id", "order_id")
     ),
     create=extend_schema(
         summary=_("Create a waybill"),
         responses={201: answer_as_allowed(WaybillSerializer), **documented(400, 401, 403)},
     ),
-    retrieve=extend_schema(
-        summary=_("Show a waybill"),
-        parameters=[_WAYBILL_ID],
-        responses={200: WaybillSerializer, **documented(401, 403, 404)},
-    ),
+    retrieve=_shown(WaybillSerializer, _("Show a waybill"), _WAYBILL_ID),
     update=extend_schema(
         summary=_("Replace a waybill"),
         parameters=[_WAYBILL_ID],
@@ -265,21 +277,18 @@ class WaybillViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary=_("List a waybill's trace events"),
-        parameters=[_WAYBILL_ID, _ordering("action_time", "created_at", "id")],
-        responses={200: TraceEventSerializer, **documented(400, 401, 403, 404)},
+    list=_listed(
+        TraceEventSerializer,
+        _("List a waybill's trace events"),
+        _WAYBILL_ID,
+        _ordering("action_time", "created_at", "id"),
     ),
     create=extend_schema(
         summary=_("Add a trace event; it is pushed to WeChat after the response"),
         parameters=[_WAYBILL_ID],
         responses={201: answer_as_allowed(TraceEventSerializer), **documented(400, 401, 403, 404)},
     ),
-    retrieve=extend_schema(
-        summary=_("Show a trace event"),
-        parameters=[_WAYBILL_ID, _EVENT_ID],
-        responses={200: TraceEventSerializer, **documented(401, 403, 404)},
-    ),
+    retrieve=_shown(TraceEventSerializer, _("Show a trace event"), _WAYBILL_ID, _EVENT_ID),
 )
 class TraceEventViewSet(
     mixins.ListModelMixin,
@@ -385,16 +394,8 @@ def _ask_wechat(request: Request, what: str, ask: Callable[[], T], *, counted: b
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary=_("List payments"),
-        parameters=[_ordering("created_at", "order_id", "id")],
-        responses={200: PaymentSerializer, **documented(400, 401, 403, 404)},
-    ),
-    retrieve=extend_schema(
-        summary=_("Show a payment and its shipping information"),
-        parameters=[_PAYMENT_ID],
-        responses={200: PaymentSerializer, **documented(401, 403, 404)},
-    ),
+    list=_listed(PaymentSerializer, _("List payments"), _ordering("created_at", "order_id", "id")),
+    retrieve=_shown(PaymentSerializer, _("Show a payment and its shipping information"), _PAYMENT_ID),
 )
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):
     """The shop's WeChat Pay payments, newest first, each with its shipping-information calls,
@@ -448,16 +449,8 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSe
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary=_("List shipping information"),
-        parameters=[_ordering("created_at", "id")],
-        responses={200: ShippingInfoSerializer, **documented(400, 401, 403, 404)},
-    ),
-    retrieve=extend_schema(
-        summary=_("Show shipping information"),
-        parameters=[_SHIPPING_INFO_ID],
-        responses={200: ShippingInfoSerializer, **documented(401, 403, 404)},
-    ),
+    list=_listed(ShippingInfoSerializer, _("List shipping information"), _ordering("created_at", "id")),
+    retrieve=_shown(ShippingInfoSerializer, _("Show shipping information"), _SHIPPING_INFO_ID),
 )
 class ShippingInfoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, APIViewSet):
     """Shipping-information calls to WeChat, newest first: their state and WeChat's answer.
