@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ..models import Payment, ShippingInfo
+from ..models.outbox import SHOWN_FIELDS
 from ..redaction import get_logger
 from ..services import (
     carrier_list,
@@ -211,13 +212,7 @@ class ShippingInfoAdmin(DeliveryColumns, ReadOnlyAdmin):
         "payment",
         "order_id",
         "call",
-        "state",
-        "attempts",
-        "next_attempt_at",
-        "last_errcode",
-        "last_errmsg",
-        "sent_at",
-        "created_at",
+        *SHOWN_FIELDS,
         "updated_at",
     ]
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ..models import TraceEvent
+from ..models.outbox import SHOWN_FIELDS
 from ..services import push_pending_now, retry_failed_events
 from .base import GuardedModelAdmin
 from .changelists import CappedPaginator, InputChecks
@@ -54,13 +55,7 @@ class TraceEventAdmin(DeliveryColumns, InputChecks, GuardedModelAdmin):
         "action_type",
         "action_msg",
         "action_time",
-        "state",
-        "attempts",
-        "next_attempt_at",
-        "last_errcode",
-        "last_errmsg",
-        "sent_at",
-        "created_at",
+        *SHOWN_FIELDS,
         "updated_at",
     ]
 

@@ -18,6 +18,7 @@ from rest_framework.fields import empty
 
 from ..enums import ACTION_MSG_MAX_LENGTH, ActionType, EventState, ShippingCall
 from ..models import Payment, ShippingInfo, TraceEvent, Waybill
+from ..models.outbox import SHOWN_FIELDS
 from ..services import (
     ORDER_ID_MAX_LENGTH,
     TOKEN_MAX_LENGTH,
@@ -239,23 +240,9 @@ class TraceEventSerializer(AnswerAsAllowed, ISODates, serializers.ModelSerialize
             "action_type_label",
             "action_msg",
             "action_time",
-            "state",
-            "attempts",
-            "next_attempt_at",
-            "last_errcode",
-            "last_errmsg",
-            "sent_at",
-            "created_at",
+            *SHOWN_FIELDS,
         ]
-        read_only_fields = [
-            "state",
-            "attempts",
-            "next_attempt_at",
-            "last_errcode",
-            "last_errmsg",
-            "sent_at",
-            "created_at",
-        ]
+        read_only_fields = SHOWN_FIELDS
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -292,13 +279,7 @@ _SHIPPING_INFO_FIELDS = [
     "id",
     "call",
     "call_label",
-    "state",
-    "attempts",
-    "next_attempt_at",
-    "last_errcode",
-    "last_errmsg",
-    "sent_at",
-    "created_at",
+    *SHOWN_FIELDS,
 ]
 _SHIPPING_INFO_HELP = {
     "call": {

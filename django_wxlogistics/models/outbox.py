@@ -8,6 +8,18 @@ from django.utils.translation import gettext_lazy as _
 
 from ..enums import EventState
 
+#: The delivery columns staff and the API see, in the order they show them: not the lease nor the
+#: claim, which are the engine's alone.
+SHOWN_FIELDS = (
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "last_errcode",
+    "last_errmsg",
+    "sent_at",
+    "created_at",
+)
+
 
 class OutboxItem(models.Model):
     """The delivery columns of one outbound call (a trace event, a shipping-information call):
