@@ -10,7 +10,6 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -32,6 +31,7 @@ from ..throttling import too_many_wechat_lookups_message, wechat_lookup_wait
 from .audit import ReadOnlyAdmin
 from .columns import DeliveryColumns
 from .on_demand import ask_wechat, lookup_error, panel_response
+from .retry_one import retry_one
 
 logger = get_logger(__name__)
 
@@ -164,28 +164,24 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     def retry_call_view(self, request: HttpRequest, object_id: str, info_id: int) -> HttpResponse:
         """Retry one failed call of the payment, from its page."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        payment = self.get_object(request, unquote(object_id))
-        if payment is None:
-            raise Http404(_("There is no payment with this ID."))
-        if not self.has_retry_permission(request):
-            raise PermissionDenied
-        info = get_object_or_404(ShippingInfo, pk=info_id, payment=payment)
-        if retry_failed_shipping_info(ShippingInfo.objects.filter(pk=info.pk)):
-            self.message_user(
-                request,
-                _("The call “%(call)s” will be sent to WeChat again.") % {"call": info.get_call_display()},
-                messages.SUCCESS,
-            )
-        else:
-            self.message_user(
-                request,
+        return retry_one(
+            self,
+            request,
+            object_id,
+            not_found=_("There is no payment with this ID."),
+            may_retry=self.has_retry_permission,
+            items=ShippingInfo,
+            parent="payment",
+            item_id=info_id,
+            retry=retry_failed_shipping_info,
+            retried=lambda info: (
+                _("The call “%(call)s” will be sent to WeChat again.") % {"call": info.get_call_display()}
+            ),
+            not_retried=lambda info: (
                 _("The call “%(call)s” cannot be retried: it has not failed, or it was recorded again.")
-                % {"call": info.get_call_display()},
-                messages.WARNING,
-            )
-        return HttpResponseRedirect(reverse("admin:django_wxlogistics_payment_change", args=[payment.pk]))
+                % {"call": info.get_call_display()}
+            ),
+        )
 
 
 @admin.register(ShippingInfo)

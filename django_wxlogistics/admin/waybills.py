@@ -10,8 +10,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
@@ -37,6 +36,7 @@ from .changelists import CappedPaginator, InputChecks, WaybillChangeList
 from .filters import HasFailedEventsFilter
 from .forms import TraceEventActionForm, WaybillForm
 from .on_demand import Asked, ask_wechat, panel_response
+from .retry_one import retry_one
 from .trace_events import ADD_EVENT_PERMISSION, CHANGE_EVENT_PERMISSION, VIEW_EVENT_PERMISSION
 
 logger = get_logger(__name__)
@@ -223,28 +223,24 @@ class WaybillAdmin(InputChecks, GuardedModelAdmin):
         )
 
     def retry_event_view(self, request: HttpRequest, object_id: str, event_id: int) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        waybill = self.get_object(request, unquote(object_id))
-        if waybill is None:
-            raise Http404(_("There is no waybill with this ID."))
-        if not self.has_retry_permission(request):
-            raise PermissionDenied
-        event = get_object_or_404(TraceEvent, pk=event_id, waybill=waybill)
-        if retry_failed_events(TraceEvent.objects.filter(pk=event.pk)):
-            self.message_user(
-                request,
-                _("The event “%(event)s” will be pushed again.") % {"event": event.get_action_type_display()},
-                messages.SUCCESS,
-            )
-        else:
-            self.message_user(
-                request,
+        return retry_one(
+            self,
+            request,
+            object_id,
+            not_found=_("There is no waybill with this ID."),
+            may_retry=self.has_retry_permission,
+            items=TraceEvent,
+            parent="waybill",
+            item_id=event_id,
+            retry=retry_failed_events,
+            retried=lambda event: (
+                _("The event “%(event)s” will be pushed again.") % {"event": event.get_action_type_display()}
+            ),
+            not_retried=lambda event: (
                 _("The event “%(event)s” has not failed; there is nothing to retry.")
-                % {"event": event.get_action_type_display()},
-                messages.WARNING,
-            )
-        return HttpResponseRedirect(reverse("admin:django_wxlogistics_waybill_change", args=[waybill.pk]))
+                % {"event": event.get_action_type_display()}
+            ),
+        )
 
     # --- actions -----------------------------------------------------------------------
 
