@@ -35,6 +35,14 @@ def order_reference(order: Any) -> str:
     return str(value)
 
 
+def reference_of(order: Any) -> str:
+    """``order``'s reference (:func:`order_reference`), or the reference itself when a string or
+    an integer is given in the order's place."""
+    if isinstance(order, (str, int)) and not isinstance(order, bool):
+        return str(order)
+    return order_reference(order)
+
+
 def plain_status(status: Any) -> Any:
     """A status as the shop stores it: the value of a ``TextChoices`` member, else itself."""
     return status.value if isinstance(status, enum.Enum) else status

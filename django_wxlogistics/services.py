@@ -29,7 +29,7 @@ from .merchant_lookups import wechat_order as wechat_order
 from .merchant_lookups import wechat_order_error_message as wechat_order_error_message
 from .models import ContactAccess, TraceEvent, Waybill
 from .nudges import NUDGE_TIMEOUT, nudge, nudge_on_commit
-from .orders import order_reference
+from .orders import reference_of
 from .shipping_info import confirm_receipt as confirm_receipt
 from .shipping_info import record_shipping_info as record_shipping_info
 from .shipping_info import retry_failed_shipping_info as retry_failed_shipping_info
@@ -273,11 +273,7 @@ def register_waybill(order: Any, waybill_id: str, token: str) -> Waybill:
     token. Sends ``waybill_registered``. Bad arguments raise ``InvalidWaybill``, a
     ValidationError and a ValueError, naming each one and why (``clean_waybill``).
     """
-    order_id = (
-        str(order)
-        if isinstance(order, (str, int)) and not isinstance(order, bool)
-        else order_reference(order)
-    )
+    order_id = reference_of(order)
     clean_waybill(waybill_id=waybill_id, order_id=order_id, token=token)
     waybill, created = Waybill.objects.update_or_create(
         waybill_id=waybill_id, defaults={"order_id": order_id, "token": token}

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from .enums import EventState, ShippingCall
 from .models import Payment, ShippingInfo
 from .nudges import SHIPPING_INFO, nudge, nudge_on_commit
-from .orders import order_reference
+from .orders import reference_of
 from .shipping_fields import (
     DeliveryMode,
     LogisticsType,
@@ -43,10 +43,7 @@ def _refusal(field: str, message: str, code: str) -> ValidationError:
 
 def _reference(order: Any) -> str:
     """The shop's order reference: the order's ``ORDER_ID_ATTR``, or the id given as it is."""
-    if isinstance(order, (str, int)) and not isinstance(order, bool):
-        reference = str(order)
-    else:
-        reference = order_reference(order)
+    reference = reference_of(order)
     if not reference.strip():
         raise _refusal("order", _("The order reference must not be empty."), "required")
     return reference

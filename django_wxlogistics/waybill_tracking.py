@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from .enums import EventState, ShippingCall
 from .models import ShippingInfo
 from .nudges import SHIPPING_INFO, nudge_on_commit
-from .orders import order_reference
+from .orders import reference_of
 from .redaction import get_logger
 from .shipping_fields import LogisticsType
 from .shipping_orders import tracking_adapter
@@ -189,10 +189,7 @@ def waybill_tokens(order: Any) -> list[TrackedWaybill]:
     to WeChat, or refused, are not listed. Give the token to the mini program, whose logistics
     plugin opens the parcel's page with it.
     """
-    if isinstance(order, (str, int)) and not isinstance(order, bool):
-        reference = str(order)
-    else:
-        reference = order_reference(order)
+    reference = reference_of(order)
     infos = (
         ShippingInfo.objects.filter(
             order_id=reference, call=ShippingCall.TRACE_WAYBILL, state=EventState.SENT
