@@ -39,6 +39,7 @@ from benchmarks.ceiling import (  # noqa: E402
     accepted_times,
     bare_endpoint,
     bench_env,
+    best_microseconds,
     ceiling_throughput,
     create_database,
     drop_database,
@@ -208,19 +209,14 @@ def shop_cost(rounds: int) -> dict[str, float]:
         with transaction.atomic():
             record_trace_event(waybill, 200001, "运输中")
 
-    def timed(fn: Any) -> float:
-        samples = []
-        for _ in range(3):
-            started = time.perf_counter()
-            for i in range(rounds):
-                fn(i)
-            samples.append((time.perf_counter() - started) / rounds)
-        return min(samples) * 1e6
-
     bare(0), recorded(0)  # warm up connections and the broker pool
     with CaptureQueriesContext(connection) as queries:
         record_trace_event(waybill, 200001, "运输中")
-    result = {"order_save_us": timed(bare), "record_us": timed(recorded), "queries": len(queries)}
+    result = {
+        "order_save_us": best_microseconds(bare, rounds),
+        "record_us": best_microseconds(recorded, rounds),
+        "queries": len(queries),
+    }
     # No worker runs yet: these events must not be pushed during the throughput runs.
     waybill.events.all().delete()
     return result

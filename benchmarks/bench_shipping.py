@@ -49,6 +49,7 @@ from benchmarks.ceiling import (  # noqa: E402
     backend_cpu_seconds,
     bare_throughput,
     bench_env,
+    best_microseconds,
     create_database,
     drop_database,
     group_cpu_seconds,
@@ -223,23 +224,14 @@ def shop_cost(rounds: int) -> dict[str, float]:
         with transaction.atomic():
             record_shipping_info(f"SO-{given['transaction_id']}", **shipping_fields(given))
 
-    def timed(fn: Any) -> float:
-        samples = []
-        for _ in range(3):
-            started = time.perf_counter()
-            for i in range(rounds):
-                fn(i)
-            samples.append((time.perf_counter() - started) / rounds)
-        return min(samples) * 1e6
-
     bare(0), recorded(0)  # warm up connections and the broker pool
     given = payment(0)
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
         record_shipping_info(f"SO-{given['transaction_id']}", **shipping_fields(given))
     sql = [q["sql"].split(None, 1)[0].upper() for q in queries.captured_queries]
     result = {
-        "order_save_us": timed(bare),
-        "record_us": timed(recorded),
+        "order_save_us": best_microseconds(bare, rounds),
+        "record_us": best_microseconds(recorded, rounds),
         "queries": sum(word not in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE") for word in sql),
         "savepoints": sql.count("SAVEPOINT"),
     }
